@@ -14,6 +14,9 @@ export interface RequestHead {
   readonly target: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   readonly versionMinor: number;
+  /** The request allows a persistent connection (RFC 9112 §9.3: HTTP/1.1 unless
+   * `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`). */
+  readonly keepAlive: boolean;
   /** Number of header fields as received (repeats counted). */
   headerCount(): number;
   /** Field name of header i as received, latin-1. */
@@ -40,6 +43,9 @@ export const enum Framing {
   Chunked = 1,
   /** Body ends when the connection closes (HTTP/1.0 streaming). */
   Close = 2,
+  /** No framing header and no body, connection persists: 1xx/204/304 (RFC 9110
+   * §15.3.5, §15.4.5) and HEAD responses whose length is unknown. */
+  None = 3,
 }
 
 export interface ResponseHead {
@@ -51,9 +57,12 @@ export interface ResponseHead {
   framing: Framing;
   /** Byte count when framing is Length. */
   contentLength: number;
-  /** False: the engine sends `Connection: close` and closes after this response. */
+  /** False: the engine sends `Connection: close` and closes after this response.
+   * True on an HTTP/1.0 request: the engine sends `Connection: keep-alive`. */
   keepAlive: boolean;
-  /** HEAD request (or 204/304): headers only, the engine sends no body bytes. */
+  /** HEAD request (or 204/304): the engine writes the head only (still with the
+   * Content-Length or Transfer-Encoding header that `framing` names) and drops any
+   * body bytes it is given. */
   noBody: boolean;
   /** True when the app set a Date header: the engine must not add its own. */
   hasDate: boolean;

@@ -1,0 +1,300 @@
+// Strict request-head parser. Every rejection below names the rule it enforces.
+#include "HttpParser.h"
+
+#include <cstring>
+
+#include "CharClasses.h"
+
+namespace tsgi {
+namespace {
+
+using uchar = unsigned char;
+
+ParseResult incomplete(size_t discardable = 0) {
+  return {ParseStatus::Incomplete, HttpError::None, discardable};
+}
+ParseResult fail(HttpError e) { return {ParseStatus::Error, e, 0}; }
+
+bool equalsLower(const uchar* s, size_t n, const char* lower, size_t lowerLen) {
+  if (n != lowerLen) return false;
+  for (size_t i = 0; i < n; i++)
+    if (asciiLower(s[i]) != static_cast<uchar>(lower[i])) return false;
+  return true;
+}
+
+bool isOws(uchar c) { return c == ' ' || c == '\t'; }
+
+// Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): unreserved, pct-encoded,
+// sub-delims, ":" and the brackets of an IP-literal. Anything else (SP, "/", "@", ...)
+// is "a Host header field with an invalid field value" (RFC 9112 §3.2): 400.
+bool isValidHostValue(const uchar* s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uchar c = s[i];
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              std::strchr("-._~%!$&'()*+,;=:[]", c) != nullptr;
+    if (!ok || c == 0) return false;
+  }
+  return true;
+}
+
+// Calls fn(element, length) for each non-empty element of a #list (RFC 9110 §5.6.1),
+// with OWS around elements removed. Returns false if fn does.
+template <class Fn>
+bool forEachListElement(const uchar* s, size_t n, Fn fn) {
+  size_t i = 0;
+  while (i <= n) {
+    size_t j = i;
+    while (j < n && s[j] != ',') j++;
+    size_t a = i, b = j;
+    while (a < b && isOws(s[a])) a++;
+    while (b > a && isOws(s[b - 1])) b--;
+    if (b > a && !fn(s + a, b - a)) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+bool isToken(const uchar* s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isClass(s[i], kToken)) return false;
+  return n > 0;
+}
+
+// What the field lines said about framing and persistence.
+struct HeadSemantics {
+  bool hasContentLength = false;
+  uint64_t contentLength = 0;
+  bool transferEncoding = false;  // at least one Transfer-Encoding field line
+  bool chunkedLast = false;       // the last coding seen so far is chunked
+  bool chunkedSeen = false;
+  bool otherCoding = false;       // a coding other than chunked
+  uint32_t hostCount = 0;
+  bool connectionClose = false;
+  bool connectionKeepAlive = false;
+};
+
+HttpError applyField(const uchar* name, size_t nameLen, const uchar* value, size_t valueLen,
+                     HeadSemantics& s) {
+  switch (nameLen) {
+    case 4:
+      if (equalsLower(name, nameLen, "host", 4)) {
+        // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to
+        // any HTTP/1.1 request message that lacks a Host header field and to any request
+        // message that contains more than one Host header field line or a Host header
+        // field with an invalid field value."
+        if (++s.hostCount > 1 || !isValidHostValue(value, valueLen)) return HttpError::BadRequest;
+      }
+      break;
+    case 10:
+      if (equalsLower(name, nameLen, "connection", 10)) {
+        // RFC 9110 §7.6.1: Connection = #connection-option; "close" ends persistence
+        // (RFC 9112 §9.6), "keep-alive" asks for it on HTTP/1.0 (RFC 9112 §9.3 / C.2.2).
+        forEachListElement(value, valueLen, [&](const uchar* e, size_t n) {
+          if (equalsLower(e, n, "close", 5)) s.connectionClose = true;
+          else if (equalsLower(e, n, "keep-alive", 10)) s.connectionKeepAlive = true;
+          return true;
+        });
+      }
+      break;
+    case 14:
+      if (equalsLower(name, nameLen, "content-length", 14)) {
+        // RFC 9110 §8.6: Content-Length = 1*DIGIT. "a recipient MAY either reject the
+        // message as invalid or replace the duplicated field values with a single valid
+        // Content-Length field". tsgi rejects every repeat, identical or not, and every
+        // list ("5, 5"): an intermediary that kept the other copy would frame the stream
+        // differently, which is the request-smuggling shape §6.3 warns about.
+        if (s.hasContentLength || valueLen == 0) return HttpError::BadRequest;
+        uint64_t v = 0;
+        for (size_t i = 0; i < valueLen; i++) {
+          uchar c = value[i];
+          if (c < '0' || c > '9') return HttpError::BadRequest;
+          v = v * 10 + (c - '0');
+          if (v > kMaxContentLength) return HttpError::BadRequest;  // also stops overflow
+        }
+        s.hasContentLength = true;
+        s.contentLength = v;
+      }
+      break;
+    case 17:
+      if (equalsLower(name, nameLen, "transfer-encoding", 17)) {
+        // RFC 9112 §6.1: Transfer-Encoding = #transfer-coding, applied in order; chunked
+        // "MUST NOT" be applied more than once (§7) and must be final in a request (§6.3).
+        s.transferEncoding = true;
+        bool ok = forEachListElement(value, valueLen, [&](const uchar* e, size_t n) {
+          if (equalsLower(e, n, "chunked", 7)) {
+            if (s.chunkedSeen) return false;
+            s.chunkedSeen = s.chunkedLast = true;
+          } else {
+            // A coding with parameters ("gzip;q=1") or junk is not a token: malformed.
+            if (!isToken(e, n)) return false;
+            s.otherCoding = true;
+            s.chunkedLast = false;
+          }
+          return true;
+        });
+        if (!ok) return HttpError::BadRequest;
+      }
+      break;
+    default:
+      break;
+  }
+  return HttpError::None;
+}
+
+// Checks framing once every field line is known (RFC 9112 §6.1, §6.3).
+HttpError finishSemantics(const HeadSemantics& s, uint8_t minor, ParsedHead* head) {
+  if (s.transferEncoding) {
+    // §6.1: "A server or client that receives an HTTP/1.0 message containing a
+    // Transfer-Encoding header field MUST treat the message as if the framing is faulty".
+    if (minor == 0) return HttpError::BadRequest;
+    // §6.3 rule 3: TE and CL together "ought to be handled as an error"; a server MAY
+    // reject it, and tsgi does, because it is the classic smuggling shape.
+    if (s.hasContentLength) return HttpError::BadRequest;
+    // §6.3 rule 4: "If a Transfer-Encoding header field is present in a request and the
+    // chunked transfer coding is not the final encoding, ... the server MUST respond
+    // with the 400 (Bad Request) status code and then close the connection."
+    if (!s.chunkedLast) return HttpError::BadRequest;
+    // §6.1: a coding we do not implement before chunked (e.g. "gzip, chunked"):
+    // "SHOULD respond with the 501 (Not Implemented) status code".
+    if (s.otherCoding) return HttpError::NotImplemented;
+  }
+  if (minor == 1 && s.hostCount != 1) return HttpError::BadRequest;  // §3.2, see above
+  head->chunked = s.transferEncoding;
+  head->contentLength = s.hasContentLength ? s.contentLength : 0;
+  // §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+  head->keepAlive = !s.connectionClose && (minor == 1 || s.connectionKeepAlive);
+  return HttpError::None;
+}
+
+// Looks for the empty line that ends the head, from where the last call stopped.
+// Returns true when a full parse is worth running: the end was found, or a bare LF
+// proves the head invalid.
+bool headMayBeComplete(const uchar* b, size_t start, size_t len, HeadScanState* scan) {
+  size_t i = scan && scan->scanned > start ? scan->scanned : start;
+  while (i < len) {
+    const void* hit = std::memchr(b + i, '\n', len - i);
+    if (!hit) break;
+    size_t lf = static_cast<const uchar*>(hit) - b;
+    if (lf == start || b[lf - 1] != '\r') return true;  // bare LF: the parser rejects it
+    if (lf + 1 >= len || (lf + 2 >= len && b[lf + 1] == '\r')) {
+      if (scan) scan->scanned = lf;  // look at this line end again when more arrives
+      return false;
+    }
+    if (b[lf + 1] == '\r') return true;  // CRLF CRLF, or a bare CR the parser rejects
+    i = lf + 1;
+  }
+  if (scan) scan->scanned = len;
+  return false;
+}
+
+}  // namespace
+
+ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& limits,
+                             ParsedHead* head, HeaderField* fields, HeadScanState* scan) {
+  const uchar* b = reinterpret_cast<const uchar*>(buf);
+  // RFC 9112 §2.2: "a server that is expecting to receive and parse a request-line
+  // SHOULD ignore at least one empty line (CRLF) received prior to the request-line."
+  // tsgi ignores any number; they are reported as discardable so they never pile up.
+  size_t start = 0;
+  while (start < len && b[start] == '\r') {
+    if (start + 1 >= len) return incomplete(start);
+    if (b[start + 1] != '\n') return fail(HttpError::BadRequest);  // bare CR, §2.2
+    start += 2;
+  }
+  if (start == len) return incomplete(start);
+
+  // Request line (RFC 9112 §3): method SP request-target SP HTTP-version CRLF.
+  const void* lfHit = std::memchr(b + start, '\n', len - start);
+  if (!lfHit) {
+    if (len - start > size_t(limits.maxRequestLine) + 1) return fail(HttpError::UriTooLong);
+    return incomplete(0);
+  }
+  size_t lf = static_cast<const uchar*>(lfHit) - b;
+  if (lf == start || b[lf - 1] != '\r') return fail(HttpError::BadRequest);  // bare LF, §2.2
+  size_t cr = lf - 1;
+  // §3: "A server that receives a request-target longer than any URI it wishes to parse
+  // MUST respond with a 414 (URI Too Long) status code" — applied to the whole line.
+  if (cr - start > limits.maxRequestLine) return fail(HttpError::UriTooLong);
+  if (len - (lf + 1) > size_t(limits.maxHeaderSize) + 2) {
+    // The field lines alone already exceed the limit: no need to wait for their end.
+    if (!headMayBeComplete(b, start, len, scan)) return fail(HttpError::HeadersTooLarge);
+  } else if (!headMayBeComplete(b, start, len, scan)) {
+    return incomplete(0);
+  }
+
+  size_t p = start;
+  while (p < cr && isClass(b[p], kToken)) p++;  // method = token (RFC 9110 §9.1)
+  if (p == start || p >= cr || b[p] != ' ') return fail(HttpError::BadRequest);
+  head->methodOffset = uint32_t(start);
+  head->methodLength = uint32_t(p - start);
+  size_t t0 = ++p;
+  // request-target: no whitespace or CTL inside (§3.2); exactly one SP around it (§3).
+  while (p < cr && isClass(b[p], kTarget)) p++;
+  if (p == t0 || p >= cr || b[p] != ' ') return fail(HttpError::BadRequest);
+  head->targetOffset = uint32_t(t0);
+  head->targetLength = uint32_t(p - t0);
+  p++;
+  // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (§2.3), case-sensitive.
+  if (cr - p != 8 || std::memcmp(b + p, "HTTP/", 5) != 0 || b[p + 6] != '.') {
+    return fail(HttpError::BadRequest);
+  }
+  uchar major = b[p + 5], minor = b[p + 7];
+  if (major < '0' || major > '9' || minor < '0' || minor > '9') return fail(HttpError::BadRequest);
+  // tsgi implements 1.0 and 1.1; RFC 9110 §15.6.6: 505 for a major version we refuse.
+  // HTTP/1.2+ is refused too (505) rather than silently answered as 1.1.
+  if (major != '1' || minor > '1') return fail(HttpError::VersionNotSupported);
+  head->versionMinor = uint8_t(minor - '0');
+
+  // Field lines (RFC 9112 §5): field-name ":" OWS field-value OWS CRLF.
+  p = lf + 1;
+  const size_t fieldsStart = p;
+  uint32_t count = 0;
+  HeadSemantics sem;
+  for (;;) {
+    if (p >= len) return incomplete(0);
+    uchar c = b[p];
+    if (c == '\r') {
+      if (p + 1 >= len) return incomplete(0);
+      if (b[p + 1] != '\n') return fail(HttpError::BadRequest);  // bare CR, §2.2
+      p += 2;
+      break;
+    }
+    // §5.2: "A server that receives an obs-fold in a request message ... MUST either
+    // reject the message by sending a 400 (Bad Request)" — tsgi rejects. A field line
+    // starting with whitespace right after the request line is rejected too (§2.2).
+    if (c == ' ' || c == '\t') return fail(HttpError::BadRequest);
+    size_t n0 = p;
+    while (p < len && isClass(b[p], kToken)) p++;  // field-name = token (RFC 9110 §5.1)
+    if (p >= len) return incomplete(0);
+    // §5.1: "A server MUST reject, with a response status code of 400 (Bad Request),
+    // any received request message that contains whitespace between a header field
+    // name and colon." Any other non-token byte (NUL, CTL, "@") is invalid as well.
+    if (p == n0 || b[p] != ':') return fail(HttpError::BadRequest);
+    size_t nameLen = p - n0;
+    p++;
+    while (p < len && isOws(b[p])) p++;
+    size_t v0 = p;
+    // field-value bytes (RFC 9110 §5.5): VCHAR, obs-text, SP, HTAB. NUL, other CTLs,
+    // bare CR and bare LF are rejected ("MUST either reject the message or replace").
+    while (p < len && isClass(b[p], kFieldValue)) p++;
+    if (p + 1 >= len) return incomplete(0);
+    if (b[p] != '\r' || b[p + 1] != '\n') return fail(HttpError::BadRequest);
+    size_t v1 = p;
+    while (v1 > v0 && isOws(b[v1 - 1])) v1--;
+    p += 2;
+    if (p - fieldsStart > limits.maxHeaderSize) return fail(HttpError::HeadersTooLarge);
+    if (count >= limits.maxHeaderCount) return fail(HttpError::HeadersTooLarge);
+    fields[count] = {uint32_t(n0), uint32_t(nameLen), uint32_t(v0), uint32_t(v1 - v0)};
+    count++;
+    HttpError e = applyField(b + n0, nameLen, b + v0, v1 - v0, sem);
+    if (e != HttpError::None) return fail(e);
+  }
+  HttpError e = finishSemantics(sem, head->versionMinor, head);
+  if (e != HttpError::None) return fail(e);
+  head->headerCount = count;
+  head->start = uint32_t(start);
+  head->length = uint32_t(p - start);
+  return {ParseStatus::Complete, HttpError::None, p};
+}
+
+}  // namespace tsgi

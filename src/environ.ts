@@ -1,0 +1,225 @@
+// The one place that builds environ (PEP 3333 "environ Variables").
+//
+// The environ is lazily materialized: it is a Proxy over an ordinary object that starts
+// empty. A key is computed from the engine's RequestHead the first time the app reads
+// it, then stored in the object, so later reads are plain property reads. Listing the
+// keys (Object.keys, spread, JSON.stringify, for-in) materializes everything once. To the
+// app it is a normal mutable object: assignment and `delete` work, and a deleted key is
+// never resurrected from the request.
+
+import type { RequestHead } from './engines/types.js';
+import type { Environ, ErrorStream, FileWrapperFactory, InputStream } from './types.js';
+import { decodePathInfo, splitAuthority } from './request-target.js';
+
+/** Per-server values shared by every environ of that server. */
+export interface EnvironDefaults {
+  urlScheme: string;
+  multiprocess: boolean;
+  errors: ErrorStream;
+  fileWrapper: FileWrapperFactory;
+  /** SERVER_NAME when the request has no Host (PEP 3333: the server's own name). */
+  serverName: string;
+}
+
+/** Everything an environ is computed from. */
+export interface EnvironSource {
+  head: RequestHead;
+  defaults: EnvironDefaults;
+  input: InputStream;
+}
+
+type Compute = (src: EnvironSource, cache: TargetParts) => string | undefined | unknown;
+
+/** The parsed request-target, computed once on demand and shared by several keys. */
+interface TargetParts {
+  parsed: boolean;
+  path: string;
+  query: string;
+  /** Authority of an absolute-form target (RFC 9112 §3.2.2), else undefined. */
+  authority: string | undefined;
+}
+
+function parseTarget(src: EnvironSource, parts: TargetParts): TargetParts {
+  if (parts.parsed) return parts;
+  let target = src.head.target;
+  // RFC 9112 §3.2.2: absolute-form; the authority replaces Host.
+  if (target.charCodeAt(0) !== 47 /* / */ && target !== '*') {
+    const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
+    if (m) {
+      parts.authority = m[1]!.replace(/^[^@]*@/, '');
+      target = target.slice(m[0].length) || '/';
+    }
+  }
+  const hash = target.indexOf('#');
+  if (hash !== -1) target = target.slice(0, hash);
+  const q = target.indexOf('?');
+  parts.path = q === -1 ? target : target.slice(0, q);
+  parts.query = q === -1 ? '' : target.slice(q + 1);
+  parts.parsed = true;
+  return parts;
+}
+
+function hostOf(src: EnvironSource, parts: TargetParts): string | undefined {
+  return parseTarget(src, parts).authority ?? src.head.header('host');
+}
+
+const defaultPort = (scheme: string): string => (scheme === 'https' ? '443' : '80');
+
+/** The CGI and wsgi.* keys, in the order Object.keys reports them. */
+const FIXED: ReadonlyArray<readonly [string, Compute]> = [
+  ['REQUEST_METHOD', (s) => s.head.method],
+  ['SCRIPT_NAME', () => ''],
+  // PEP 3333 "Unicode Issues" / gunicorn: percent-decoded, one latin-1 unit per byte.
+  ['PATH_INFO', (s, p) => decodePathInfo(parseTarget(s, p).path)],
+  ['QUERY_STRING', (s, p) => parseTarget(s, p).query],
+  // CGI (RFC 3875 §4.1.3, §4.1.2): present only when the request carries them.
+  ['CONTENT_TYPE', (s) => s.head.header('content-type')],
+  ['CONTENT_LENGTH', (s) => s.head.header('content-length')],
+  ['SERVER_NAME', (s, p) => {
+    const host = hostOf(s, p);
+    return host ? splitAuthority(host).name : s.defaults.serverName;
+  }],
+  ['SERVER_PORT', (s, p) => {
+    const host = hostOf(s, p);
+    if (!host) return String(s.head.localPort);
+    return splitAuthority(host).port || defaultPort(s.defaults.urlScheme);
+  }],
+  ['SERVER_PROTOCOL', (s) => (s.head.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1')],
+  ['REMOTE_ADDR', (s) => s.head.remoteAddress],
+  ['REMOTE_PORT', (s) => (s.head.remotePort ? String(s.head.remotePort) : '')],
+  ['wsgi.version', () => [1, 0]],
+  ['wsgi.url_scheme', (s) => s.defaults.urlScheme],
+  ['wsgi.input', (s) => s.input],
+  ['wsgi.errors', (s) => s.defaults.errors],
+  // One JS thread runs the app; concurrent requests interleave only at await points.
+  ['wsgi.multithread', () => false],
+  ['wsgi.multiprocess', (s) => s.defaults.multiprocess],
+  ['wsgi.run_once', () => false],
+  // The whole body is received before the app runs: read() returns EOF at its end.
+  ['wsgi.input_terminated', () => true],
+  ['wsgi.file_wrapper', (s) => s.defaults.fileWrapper],
+];
+const FIXED_INDEX = new Map<string, number>(FIXED.map(([k], i) => [k, i]));
+const ALL_FIXED = (1 << FIXED.length) - 1;
+
+/** CGI (RFC 3875 §4.1.18): HTTP_ + upper-cased name, '-' → '_'. Content-Type and
+ * Content-Length have their own keys. Names containing '_' are dropped, as gunicorn
+ * does, so that `X_Forwarded_For` cannot pose as `X-Forwarded-For`. */
+export function headerKey(name: string): string | undefined {
+  if (name.indexOf('_') !== -1) return undefined;
+  const lower = name.toLowerCase();
+  if (lower === 'content-type' || lower === 'content-length') return undefined;
+  return 'HTTP_' + name.toUpperCase().replace(/-/g, '_');
+}
+
+/** The lowercase header name an HTTP_ key stands for, or undefined. */
+function headerNameOf(key: string): string | undefined {
+  if (key.length <= 5 || !key.startsWith('HTTP_')) return undefined;
+  const rest = key.slice(5);
+  if (rest === 'CONTENT_TYPE' || rest === 'CONTENT_LENGTH') return undefined;
+  // Only keys that headerKey could produce (upper case) map back to a header.
+  if (rest !== rest.toUpperCase()) return undefined;
+  return rest.toLowerCase().replace(/_/g, '-');
+}
+
+class EnvironState {
+  /** Bit i set: FIXED[i] not yet computed (and not deleted). */
+  pending = ALL_FIXED;
+  /** Headers still lazy (false once every header was materialized). */
+  headersPending = true;
+  /** Keys the app deleted while still lazy: never recompute them. */
+  deleted: Set<string> | undefined = undefined;
+  readonly parts: TargetParts = { parsed: false, path: '', query: '', authority: undefined };
+  constructor(readonly src: EnvironSource) {}
+
+  /** Compute `key` into target if it is a lazy key still pending. */
+  materialize(target: Record<string, unknown>, key: string): void {
+    const i = FIXED_INDEX.get(key);
+    if (i !== undefined) {
+      const bit = 1 << i;
+      if ((this.pending & bit) === 0) return;
+      this.pending &= ~bit;
+      const value = FIXED[i]![1](this.src, this.parts);
+      if (value !== undefined) target[key] = value;
+      return;
+    }
+    if (!this.headersPending || (this.deleted !== undefined && this.deleted.has(key))) return;
+    const name = headerNameOf(key);
+    if (name === undefined) return;
+    const value = this.src.head.header(name);
+    // absolute-form: RFC 9112 §3.2.2, the target's authority replaces Host.
+    if (name === 'host') {
+      const authority = parseTarget(this.src, this.parts).authority;
+      if (authority !== undefined) { target[key] = authority; return; }
+    }
+    if (value !== undefined) target[key] = value;
+  }
+
+  materializeAll(target: Record<string, unknown>): void {
+    if (this.pending !== 0) for (const [key] of FIXED) this.materialize(target, key);
+    if (!this.headersPending) return;
+    const head = this.src.head;
+    const n = head.headerCount();
+    for (let i = 0; i < n; i++) {
+      const key = headerKey(head.headerName(i));
+      if (key !== undefined && !Object.hasOwn(target, key)) this.materialize(target, key);
+    }
+    if (parseTarget(this.src, this.parts).authority !== undefined && !Object.hasOwn(target, 'HTTP_HOST')) {
+      this.materialize(target, 'HTTP_HOST');
+    }
+    this.headersPending = false;
+  }
+
+  forget(key: string): void {
+    const i = FIXED_INDEX.get(key);
+    if (i !== undefined) { this.pending &= ~(1 << i); return; }
+    if (this.headersPending) (this.deleted ??= new Set()).add(key);
+  }
+}
+
+const STATE = Symbol('tsgi.environState');
+
+const handler: ProxyHandler<Record<string | symbol, unknown>> = {
+  get(target, key) {
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) {
+      (target[STATE] as EnvironState).materialize(target as Record<string, unknown>, key);
+    }
+    return target[key];
+  },
+  has(target, key) {
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) {
+      (target[STATE] as EnvironState).materialize(target as Record<string, unknown>, key);
+    }
+    return key in target;
+  },
+  getOwnPropertyDescriptor(target, key) {
+    if (key === STATE) return undefined;
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) {
+      (target[STATE] as EnvironState).materialize(target as Record<string, unknown>, key);
+    }
+    return Reflect.getOwnPropertyDescriptor(target, key);
+  },
+  ownKeys(target) {
+    (target[STATE] as EnvironState).materializeAll(target as Record<string, unknown>);
+    return Reflect.ownKeys(target).filter((k) => k !== STATE);
+  },
+  set(target, key, value) {
+    target[key] = value;
+    return true;
+  },
+  defineProperty(target, key, descriptor) {
+    return Reflect.defineProperty(target, key, descriptor);
+  },
+  deleteProperty(target, key) {
+    if (typeof key === 'string') (target[STATE] as EnvironState).forget(key);
+    return delete target[key];
+  },
+};
+
+/** Build the environ for one request. Costs one object and one Proxy; nothing of the
+ * request is read until the app asks for it. */
+export function createEnviron(src: EnvironSource): Environ {
+  const target: Record<string | symbol, unknown> = {};
+  Object.defineProperty(target, STATE, { value: new EnvironState(src), enumerable: false, configurable: true, writable: false });
+  return new Proxy(target, handler) as unknown as Environ;
+}

@@ -1,0 +1,19 @@
+// Short, complete responses the gateway sends on its own (413, 417, 500 …).
+
+import { Framing, type Exchange } from './engines/types.js';
+
+/** Send `status` with a text/plain body. keepAlive false closes the connection after it
+ * (used whenever unread request bytes may follow, so they are never parsed as a request). */
+export function sendSimple(exchange: Exchange, status: string, message: string, keepAlive: boolean, serverHeader: string): void {
+  const body = Buffer.from(message + '\n', 'latin1');
+  exchange.writeHead({
+    status,
+    headers: ['Content-Type', 'text/plain; charset=utf-8', 'Server', serverHeader],
+    framing: Framing.Length,
+    contentLength: body.length,
+    keepAlive,
+    noBody: exchange.head.method === 'HEAD',
+    hasDate: false,
+  });
+  exchange.end(body);
+}
