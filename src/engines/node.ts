@@ -102,7 +102,10 @@ class NodeExchange implements Exchange {
   onAborted(callback: () => void): void { this.abortCallback = callback; }
   abort(): void {
     if (this.ended) return;
-    this.res.destroy();
+    // Flush what was written, then FIN: the client sees a truncated response.
+    const socket = this.res.socket;
+    if (socket) socket.destroySoon();
+    else this.res.destroy();
   }
 }
 

@@ -120,6 +120,7 @@ class UwsExchange implements Exchange {
   inHandler = true;
   ended = false;
   aborted = false;
+  closeAfterHandler = false;
   private response: ResponseHead | undefined;
   private headWritten = false;
   private written = 0;
@@ -236,7 +237,14 @@ class UwsExchange implements Exchange {
   }
   abort(): void {
     if (this.aborted || this.ended) return;
-    this.res.close(); // fires onAborted → handleAborted
+    // The gateway asked for it: no abort callback, but the exchange is over. Inside
+    // the handler the bytes already written sit in uWS's cork buffer: close only
+    // after the handler returned and uWS flushed them.
+    this.aborted = true;
+    this.server.inFlight--;
+    if (this.inHandler) this.closeAfterHandler = true;
+    else this.res.close();
+    this.server.maybeFinished();
   }
 
   /** Outside the handler, batch the syscalls of one step (uWS "corking"). */
@@ -293,7 +301,11 @@ export function loadUwsEngine(): Engine {
         s.inFlight++;
         handler(exchange);
         exchange.inHandler = false;
-        if (!exchange.ended && !exchange.aborted) res.onAborted(() => exchange.handleAborted());
+        if (exchange.closeAfterHandler) {
+          let gone = false;
+          res.onAborted(() => { gone = true; });
+          setImmediate(() => { if (!gone) res.close(); });
+        } else if (!exchange.ended && !exchange.aborted) res.onAborted(() => exchange.handleAborted());
       });
       return new Promise((resolve, reject) => {
         const done = (socket: UwsListenSocket | false): void => {
