@@ -222,9 +222,10 @@ export class NativeExchange implements Exchange {
     const minor = this.head.versionMinor;
     let framing: number = r.framing;
     if (framing === 1 && minor === 0) framing = 2; // no chunked coding on HTTP/1.0 (§7)
-    const keepAlive = r.keepAlive && this.head.requestKeepAlive && framing !== 2 && !this.out.closing;
-    this.noBody = r.noBody;
-    this.chunked = framing === 1 && !r.noBody;
+    // framing 2 (Close) ends the body by closing; 3 (None) has no body at all.
+    const keepAlive = r.keepAlive && this.head.keepAlive && framing !== 2 && !this.out.closing;
+    this.noBody = r.noBody || framing === 3;
+    this.chunked = framing === 1 && !this.noBody;
     this.endFlags = keepAlive ? OP_END : OP_END | OP_CLOSE;
     let s = 'HTTP/1.1 ' + r.status + '\r\n';
     const h = r.headers;
@@ -235,8 +236,8 @@ export class NativeExchange implements Exchange {
       const st = r.status;
       const forbidden = st.charCodeAt(0) === 49 || (st.charCodeAt(0) === 50 && st.charCodeAt(1) === 48 && st.charCodeAt(2) === 52);
       if (!forbidden) s += 'Content-Length: ' + r.contentLength + '\r\n';
-    } else if (this.chunked) {
-      s += 'Transfer-Encoding: chunked\r\n';
+    } else if (framing === 1) {
+      s += 'Transfer-Encoding: chunked\r\n'; // also for HEAD: the header names the framing
     }
     if (!keepAlive) s += 'Connection: close\r\n';
     else if (minor === 0) s += 'Connection: keep-alive\r\n';

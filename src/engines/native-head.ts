@@ -76,8 +76,7 @@ export class NativeHead implements RequestHead {
     return this.flags & 0xff;
   }
 
-  /** Persistence the request asked for (RFC 9112 §9.3), used by the engine itself. */
-  get requestKeepAlive(): boolean {
+  get keepAlive(): boolean {
     return (this.flags & REQUEST_FLAG_KEEP_ALIVE) !== 0;
   }
 

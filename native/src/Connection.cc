@@ -1,0 +1,474 @@
+// Reading, writing and closing one connection. See Connection.h for ownership.
+#include "Connection.h"
+
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "Server.h"
+#include "SharedLayout.h"
+
+namespace tsgi {
+namespace {
+
+Connection* fromHandle(const void* h) {
+  return static_cast<Connection*>(static_cast<const uv_handle_t*>(h)->data);
+}
+
+// Turns RequestReader callbacks into event records in shared memory.
+struct EventSink {
+  Connection* c;
+  Server* s;
+
+  bool acceptHead() {
+    return !c->closing && !c->closeRequested && c->pendingError == HttpError::None &&
+           c->outstanding < Connection::kMaxInFlight;
+  }
+  const ParserLimits& limits() { return s->config().limits; }
+  HeaderField* fieldStorage() { return s->fieldStorage(); }
+
+  void onHead(const char* base, const ParsedHead& head, const HeaderField* fields) {
+    using namespace layout;
+    if (!c->openSent) c->emitOpen();
+    uint32_t n = head.headerCount;
+    int32_t* e = s->reserveEvents(kRequestFixedInts + kIntsPerHeader * n);
+    const char* headStart = base + head.start;
+    const int32_t rel = int32_t(head.start);
+    e[0] = kEventRequest;
+    e[1] = int32_t(c->id);
+    e[2] = int32_t(headStart - s->memory().input);
+    e[3] = int32_t(head.length);
+    e[4] = int32_t(head.methodOffset) - rel;
+    e[5] = int32_t(head.methodLength);
+    e[6] = int32_t(head.targetOffset) - rel;
+    e[7] = int32_t(head.targetLength);
+    e[8] = head.versionMinor | (head.keepAlive ? kRequestFlagKeepAlive : 0) |
+           (head.chunked ? kRequestFlagChunked : 0);
+    e[9] = head.chunked ? -1 : int32_t(uint32_t(head.contentLength));
+    e[10] = head.chunked ? -1 : int32_t(head.contentLength >> 32);
+    e[11] = int32_t(n);
+    int32_t* f = e + kRequestFixedInts;
+    for (uint32_t i = 0; i < n; i++, f += kIntsPerHeader) {
+      f[0] = int32_t(fields[i].nameOffset) - rel;
+      f[1] = int32_t(fields[i].nameLength);
+      f[2] = int32_t(fields[i].valueOffset) - rel;
+      f[3] = int32_t(fields[i].valueLength);
+    }
+    c->outstanding++;
+  }
+
+  void onBody(const char* data, size_t length, bool last) {
+    using namespace layout;
+    int32_t* e = s->reserveEvents(5);
+    e[0] = kEventBody;
+    e[1] = int32_t(c->id);
+    e[2] = int32_t(data - s->memory().input);
+    e[3] = int32_t(length);
+    e[4] = last ? 1 : 0;
+  }
+
+  void onError(HttpError error, bool inBody) { c->onParseError(error, inBody); }
+};
+
+}  // namespace
+
+void Connection::start() {
+  h.handle.data = this;
+  updateReading();
+  updateTimeout();
+}
+
+// ------------------------------------------------------------------- input ----
+
+bool Connection::wantsReading() const {
+  if (closing || (shutdownStarted && !lingering)) return false;
+  if (lingering) return true;
+  if (paused || halted || peerEof) return false;
+  if (reader.inBody()) return true;  // an in-flight request still needs its body
+  return !closeRequested && pendingError == HttpError::None;
+}
+
+void Connection::updateReading() {
+  bool want = wantsReading();
+  if (want == reading) return;
+  if (want) {
+    reading = uv_read_start(&h.stream, onAlloc, onRead) == 0;
+  } else {
+    uv_read_stop(&h.stream);
+    reading = false;
+  }
+}
+
+void Connection::setPaused(bool p) {
+  paused = p;
+  updateReading();
+}
+
+// Reads land in the server's input area, after a copy of this connection's leftover,
+// so a head split across reads is contiguous and JavaScript sees one buffer.
+void Connection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  Connection* c = fromHandle(handle);
+  const SharedMemory& m = c->server->memory();
+  size_t keep = c->lingering ? 0 : c->leftover.size();
+  if (keep) std::memcpy(m.input, c->leftover.data(), keep);
+  size_t room = m.inputSize - Server::kAddressReserve - keep;
+  *buf = uv_buf_init(m.input + keep, unsigned(room < Server::kReadSize ? room : Server::kReadSize));
+}
+
+void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  Connection* c = fromHandle(stream);
+  if (nread == 0 || c->closing) return;
+  if (nread < 0) {
+    if (c->lingering || nread != UV_EOF) return c->close();
+    // The client half-closed. Requests already received are still answered (their
+    // responses can be written); a body cut short can never complete.
+    c->peerEof = true;
+    c->leftover.clear();
+    if (c->reader.inBody() || c->outstanding == 0) return c->close();
+    c->updateReading();
+    c->requestClose(false);
+    return;
+  }
+  if (c->lingering) return;  // discarding until the client closes
+  char* data = c->server->memory().input;
+  c->processInput(data, c->leftover.size() + size_t(nread));
+  (void)buf;
+}
+
+void Connection::processInput(char* data, size_t length) {
+  EventSink sink{this, server};
+  size_t used = reader.consume(data, length, sink);
+  if (closing) return;
+  if (reader.state() == RequestReader::State::Failed) used = length;
+  leftover.assign(data + used, data + length);
+  if (outstanding >= kMaxInFlight) halted = true;
+  updateReading();
+  updateTimeout();
+  server->dispatchPending();
+}
+
+void Connection::resumeInput() {
+  if (closing) return;
+  if (!leftover.empty() && !closeRequested) {
+    const SharedMemory& m = server->memory();
+    size_t n = leftover.size();
+    std::memcpy(m.input, leftover.data(), n);
+    processInput(m.input, n);
+    return;
+  }
+  updateReading();
+}
+
+void Connection::onParseError(HttpError e, bool inBody) {
+  leftover.clear();
+  if (inBody) {
+    // RFC 9112 §7.1: a broken chunked body makes the rest of the stream unusable. The
+    // request is already with JavaScript; answer 400 only if its response has not begun.
+    if (outstanding <= 1 && !responseStarted) writeErrorResponse(e);
+    jsClosed = true;  // ignore its ops from now; kEventClosed tells it the exchange died
+    requestClose(true);
+    return;
+  }
+  pendingError = e;
+  if (outstanding == 0) {
+    writeErrorResponse(e);
+    requestClose(true);
+  }
+  updateReading();
+}
+
+// ------------------------------------------------------------------ output ----
+
+void Connection::send(const uv_buf_t* bufs, unsigned count) {
+  if (closing || shutdownStarted) return;
+  responseStarted = true;
+  if (!out.writing() && !out.hasPending()) {
+    int r = uv_try_write(&h.stream, bufs, count);
+    if (r == UV_EAGAIN) r = 0;
+    if (r < 0) return abort();
+    size_t skip = size_t(r);
+    for (unsigned i = 0; i < count; i++) {
+      if (skip >= bufs[i].len) {
+        skip -= bufs[i].len;
+        continue;
+      }
+      out.append(bufs[i].base + skip, bufs[i].len - skip);
+      skip = 0;
+    }
+  } else {
+    for (unsigned i = 0; i < count; i++) out.append(bufs[i].base, bufs[i].len);
+  }
+  if (!out.writing() && out.hasPending()) startWrite();
+}
+
+void Connection::startWrite() {
+  std::vector<char>& bytes = out.beginWrite();
+  uv_buf_t b = uv_buf_init(bytes.data(), unsigned(bytes.size()));
+  writeRequest.data = this;
+  if (uv_write(&writeRequest, &h.stream, &b, 1, onWrite) != 0) {
+    out.endWrite();
+    abort();
+  }
+}
+
+void Connection::onWrite(uv_write_t* req, int status) {
+  Connection* c = static_cast<Connection*>(req->data);
+  c->out.endWrite();
+  if (c->closing) return;
+  if (status < 0) return c->abort();
+  if (c->out.hasPending()) return c->startWrite();
+  c->onDrained();
+}
+
+void Connection::onDrained() {
+  if (file.active) {
+    int r = pumpFile();
+    if (r == 0) return;
+    finishFile(r);
+  }
+  if (wantDrain && !closing) {
+    wantDrain = false;
+    int32_t* e = server->reserveEvents(2);
+    e[0] = layout::kEventWritable;
+    e[1] = int32_t(id);
+    server->dispatchPending();
+  }
+  maybeFinishClose();
+}
+
+void Connection::writeErrorResponse(HttpError e) {
+  PrebuiltResponse r = prebuiltResponse(e);
+  uv_buf_t b = uv_buf_init(const_cast<char*>(r.bytes), unsigned(r.length));
+  send(&b, 1);
+}
+
+void Connection::finishResponses(uint32_t ends, bool closeAfter) {
+  if (closing) return;
+  outstanding = ends > outstanding ? 0 : outstanding - ends;
+  if (ends) responseStarted = false;
+  if (closeAfter) {
+    requestClose(true);  // RFC 9112 §9.6: no further requests are processed after close
+  } else if (outstanding == 0) {
+    if (pendingError != HttpError::None) {
+      writeErrorResponse(pendingError);
+      requestClose(true);
+    } else if (peerEof || server->closing()) {
+      requestClose(true);
+    }
+  }
+  if (halted && outstanding <= kMaxInFlight / 2) {
+    halted = false;
+    server->scheduleResume(this);
+  }
+  updateTimeout();
+  maybeFinishClose();
+}
+
+// ---------------------------------------------------------------- sendfile ----
+
+int Connection::startFile(int fd, int64_t offset, int64_t length) {
+  if (closing || shutdownStarted) return -EPIPE;
+  responseStarted = true;
+  file.fd = fd;
+  file.offset = offset;
+  file.remaining = length;
+  file.active = true;
+  if (out.writing() || out.hasPending()) return 0;  // continues in onDrained
+  int r = pumpFile();
+  if (r != 0) file.active = false;
+  return r;
+}
+
+int Connection::pumpFile() {
+  uv_os_fd_t sock;
+  if (uv_fileno(&h.handle, &sock) != 0) return -EBADF;
+  while (file.remaining > 0) {
+    size_t chunk = file.remaining > (1 << 30) ? size_t(1) << 30 : size_t(file.remaining);
+    off_t off = off_t(file.offset);
+    ssize_t n = ::sendfile(sock, file.fd, &off, chunk);
+    if (n > 0) {
+      file.offset += n;
+      file.remaining -= n;
+      continue;
+    }
+    if (n == 0) return -EIO;  // the file is shorter than the length promised
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return -errno;
+    if (!poll) {
+      pollFd = dup(sock);
+      if (pollFd < 0) return -errno;
+      poll = new uv_poll_t;
+      if (uv_poll_init(server->loop(), poll, pollFd) != 0) {
+        delete poll;
+        poll = nullptr;
+        ::close(pollFd);
+        pollFd = -1;
+        return -EIO;
+      }
+      poll->data = this;
+      pendingCloses++;
+    }
+    uv_poll_start(poll, UV_WRITABLE, onPollWritable);
+    return 0;
+  }
+  return 1;
+}
+
+void Connection::onPollWritable(uv_poll_t* p, int status, int) {
+  Connection* c = static_cast<Connection*>(p->data);
+  uv_poll_stop(p);
+  if (c->closing || !c->file.active) return;
+  int r = status < 0 ? status : c->pumpFile();
+  if (r != 0) {
+    c->finishFile(r);
+    c->maybeFinishClose();
+  }
+}
+
+void Connection::finishFile(int result) {
+  file.active = false;
+  int32_t* e = server->reserveEvents(3);
+  e[0] = layout::kEventFileDone;
+  e[1] = int32_t(id);
+  e[2] = result == 1 ? 0 : -result;
+  server->dispatchPending();
+}
+
+// ----------------------------------------------------------------- closing ----
+
+void Connection::requestClose(bool force) {
+  closeRequested = true;
+  forceClose = forceClose || force;
+  updateReading();
+  maybeFinishClose();
+}
+
+// Closes once every response is written: shut down our side, then read and discard
+// until the client closes, so unread request bytes do not turn our FIN into a RST
+// that destroys the response in flight (RFC 9112 §9.6, "tear-down").
+void Connection::maybeFinishClose() {
+  if (!closeRequested || closing || shutdownStarted) return;
+  if (outstanding && !forceClose) return;
+  if (out.writing() || out.hasPending() || file.active) return;
+  shutdownStarted = true;
+  shutdownRequest.data = this;
+  if (uv_shutdown(&shutdownRequest, &h.stream, onShutdown) != 0) close();
+  updateReading();
+}
+
+void Connection::onShutdown(uv_shutdown_t* req, int status) {
+  Connection* c = static_cast<Connection*>(req->data);
+  if (c->closing) return;
+  if (status < 0) return c->close();
+  c->lingering = true;
+  c->leftover.clear();
+  c->updateTimeout();
+  c->updateReading();
+}
+
+void Connection::close() { closeHandles(false); }
+void Connection::abort() { closeHandles(true); }
+
+void Connection::closeHandles(bool reset) {
+  if (closing) return;
+  closing = true;
+  reading = false;
+  uv_read_stop(&h.stream);
+  if (poll) {
+    uv_poll_stop(poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll), onPollClose);
+  }
+  pendingCloses++;
+  if (reset && isTcp) {
+    if (uv_tcp_close_reset(&h.tcp, onClose) == 0) return;
+  }
+  uv_close(&h.handle, onClose);
+}
+
+void Connection::onPollClose(uv_handle_t* handle) {
+  Connection* c = fromHandle(handle);
+  delete reinterpret_cast<uv_poll_t*>(handle);
+  ::close(c->pollFd);
+  c->pollFd = -1;
+  c->poll = nullptr;
+  if (--c->pendingCloses == 0) c->server->onConnectionClosed(c);
+}
+
+void Connection::onClose(uv_handle_t* handle) {
+  Connection* c = fromHandle(handle);
+  if (--c->pendingCloses == 0) c->server->onConnectionClosed(c);
+}
+
+// ---------------------------------------------------------------- timeouts ----
+
+void Connection::updateTimeout() {
+  TimeoutKind k;
+  if (lingering) k = TimeoutKind::Linger;
+  else if (closing || shutdownStarted) k = TimeoutKind::None;
+  else if (outstanding || reader.inBody()) k = TimeoutKind::None;
+  else if (!leftover.empty()) k = TimeoutKind::Head;
+  else k = TimeoutKind::Idle;
+  if (k == timeoutKind) return;
+  timeoutKind = k;
+  const ServerConfig& cfg = server->config();
+  switch (k) {
+    case TimeoutKind::None: deadline = 0; break;
+    // A timeout of 0 means none (as in Node's http server).
+    case TimeoutKind::Idle: deadline = cfg.keepAliveMs ? server->now() + cfg.keepAliveMs : 0; break;
+    case TimeoutKind::Head: deadline = cfg.headersMs ? server->now() + cfg.headersMs : 0; break;
+    case TimeoutKind::Linger: deadline = server->now() + kLingerMs; break;
+  }
+}
+
+void Connection::onTimeout() {
+  deadline = 0;
+  if (timeoutKind == TimeoutKind::Head && !closeRequested) {
+    // The head did not arrive in time (slowloris): 408 (RFC 9110 §15.5.9), then close.
+    timeoutKind = TimeoutKind::None;
+    leftover.clear();
+    pendingError = HttpError::RequestTimeout;
+    writeErrorResponse(HttpError::RequestTimeout);
+    requestClose(true);
+    return;
+  }
+  close();
+}
+
+void Connection::emitOpen() {
+  using namespace layout;
+  openSent = true;
+  jsClosed = false;
+  char name[INET6_ADDRSTRLEN] = "";
+  int remotePort = 0;
+  if (isTcp) {
+    sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&h.tcp, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      if (ss.ss_family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        uv_ip4_name(a, name, sizeof name);
+        remotePort = ntohs(a->sin_port);
+      } else if (ss.ss_family == AF_INET6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        uv_ip6_name(a, name, sizeof name);
+        remotePort = ntohs(a->sin6_port);
+      }
+    }
+  }
+  const SharedMemory& m = server->memory();
+  size_t n = std::strlen(name);
+  if (n > Server::kAddressReserve) n = Server::kAddressReserve;
+  size_t at = m.inputSize - Server::kAddressReserve;
+  std::memcpy(m.input + at, name, n);
+  int32_t* e = server->reserveEvents(6);
+  e[0] = kEventOpen;
+  e[1] = int32_t(id);
+  e[2] = int32_t(at);
+  e[3] = int32_t(n);
+  e[4] = remotePort;
+  e[5] = server->port();
+}
+
+}  // namespace tsgi

@@ -1,0 +1,67 @@
+// The `native` engine: tsgi's own C++17 HTTP/1.1 server (native/src) on Node's libuv
+// loop. This file loads the addon, allocates the memory it shares with C++, and
+// implements the Engine contract of ./types.ts on top of native-server.ts.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
+import type { Engine, EngineOptions, EngineServer, RequestHandler } from './types.js';
+import { loadNativeAddon } from './native-loader.js';
+import { ADDRESS_RESERVE, READ_SIZE, type NativeAddon } from './native-protocol.js';
+import { NativeServer } from './native-server.js';
+
+const OUTPUT_SIZE = 256 * 1024;
+const OPS = 8192;
+const BLOCKED_IDS = 1024;
+
+/** Loads the native engine; throws an Error saying why when the addon is missing (no
+ * compiler at install time: build/UNAVAILABLE), fails to load, or has the wrong ABI. */
+export function loadNativeEngine(): Engine {
+  const addon = loadNativeAddon();
+  return {
+    name: 'native',
+    listen: (options, handler) => listenNative(addon, options, handler),
+  };
+}
+
+async function listenNative(addon: NativeAddon, options: EngineOptions, handler: RequestHandler): Promise<EngineServer> {
+  let host = options.host;
+  if (!options.path && isIP(host) === 0) host = (await lookup(host)).address;
+  const maxHead = options.maxRequestLine + options.maxHeaderSize + 64;
+  const buffers = {
+    input: Buffer.allocUnsafeSlow(READ_SIZE + 2 * maxHead + ADDRESS_RESERVE + 4096),
+    events: new Int32Array(Math.max(65536, 1024 + 8 * options.maxHeaderCount)),
+    output: Buffer.allocUnsafeSlow(OUTPUT_SIZE),
+    ops: new Int32Array(OPS * 4),
+    control: new Int32Array(2 + BLOCKED_IDS),
+    date: Buffer.alloc(32),
+  };
+  const server = new NativeServer(addon, buffers, handler, options.logger);
+  const handle = addon.listen(
+    {
+      host,
+      port: options.port,
+      path: options.path,
+      reusePort: options.reusePort,
+      maxRequestLine: options.maxRequestLine,
+      maxHeaderCount: options.maxHeaderCount,
+      maxHeaderSize: options.maxHeaderSize,
+      keepAliveMs: Math.round(options.keepAliveTimeout * 1000),
+      headersMs: Math.round(options.headersTimeout * 1000),
+    },
+    buffers.input,
+    buffers.events,
+    buffers.output,
+    buffers.ops,
+    buffers.control,
+    buffers.date,
+    server.dispatch,
+  );
+  if (typeof handle === 'string') throw new Error(handle);
+  server.handle = handle;
+  const port = options.path ? 0 : addon.port(handle);
+  return {
+    host: options.path ?? host,
+    port,
+    close: () => server.close(),
+  };
+}
