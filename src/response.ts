@@ -60,8 +60,9 @@ export class WsgiResponse {
 
   /** The client went away: stop producing and release the body exactly once. */
   abort(): void {
+    // start_response and write() keep working (as no-ops on the wire), so an app that
+    // is still running does not fail because its client left.
     this.aborted = true;
-    this.state = State.Done;
     this.closeBody();
   }
 

@@ -12,7 +12,7 @@ export type ValidationRule =
   | 'start-response-args' | 'start-response-twice' | 'status-type' | 'status-form'
   | 'status-reason' | 'headers-type' | 'header-name' | 'header-value' | 'header-hop-by-hop'
   | 'content-type' | 'write-type' | 'write-order'
-  | 'app-return' | 'body-type' | 'body-chunk-type' | 'body-before-start-response'
+  | 'app-arguments' | 'body-type' | 'body-chunk-type' | 'body-before-start-response'
   | 'body-no-start-response' | 'body-iterated-twice' | 'body-read-after-close' | 'body-close-twice'
   | 'input-argument' | 'input-result' | 'input-close' | 'errors-argument' | 'errors-close';
 
