@@ -1,0 +1,174 @@
+// tsgi/testing: an in-process test client, in the manner of werkzeug's Client. No
+// sockets: it builds the environ a tsgi server would (the servers' own createEnviron and
+// BodyInput), applies the servers' start_response rules (src/headers.ts, close() once,
+// Content-Length enforced), and keeps cookies across calls.
+//
+//   const res = await testClient(app).get('/items', { query: { page: 2 } });
+//   expect(res.status).toBe(200); expect(res.json()).toEqual([...]);
+
+import { fileWrapper } from '../file-wrapper.js';
+import { BodyInput } from '../input.js';
+import type { App } from '../types.js';
+import { driveApp } from '../util/drive-app.js';
+import { Headers } from '../util/headers.js';
+import { encodeQuery } from '../util/query.js';
+import { buildEnviron } from '../util/request-head.js';
+import { collectingErrors } from '../util/uri.js';
+import { CookieJar } from './cookies.js';
+
+export { CookieJar } from './cookies.js';
+
+export type HeadersInit = Record<string, string> | Iterable<readonly [string, string]>;
+
+export interface RequestOptions {
+  headers?: HeadersInit;
+  /** Appended to the path's own query string. */
+  query?: string | URLSearchParams | Record<string, unknown>;
+  /** Raw request body. */
+  body?: string | Uint8Array;
+  /** JSON body; sets Content-Type: application/json. */
+  json?: unknown;
+  /** urlencoded form body; sets Content-Type: application/x-www-form-urlencoded. */
+  form?: Record<string, string> | URLSearchParams;
+  /** Keys merged into the environ after it is built. */
+  environ?: Record<string, unknown>;
+  /** SERVER_PROTOCOL; default HTTP/1.1. */
+  protocol?: 'HTTP/1.0' | 'HTTP/1.1';
+}
+
+export interface TestResponse {
+  /** Status code, e.g. 200. */
+  status: number;
+  /** The whole status line the app gave, e.g. "200 OK". */
+  statusLine: string;
+  headers: Headers;
+  body: Uint8Array;
+  /** body decoded as UTF-8. */
+  text: string;
+  json<T = unknown>(): T;
+  /** What the request wrote to wsgi.errors. */
+  errors: string;
+}
+
+export interface TestClientOptions {
+  /** Host header; default "localhost". */
+  host?: string;
+  /** wsgi.url_scheme; default "http". */
+  scheme?: 'http' | 'https';
+  /** REMOTE_ADDR; default "127.0.0.1". */
+  remoteAddress?: string;
+  /** Keep cookies across requests (default true). */
+  cookies?: boolean;
+}
+
+export type MethodCall = (path: string, options?: RequestOptions) => Promise<TestResponse>;
+
+export interface TestClient {
+  request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
+  get: MethodCall;
+  head: MethodCall;
+  post: MethodCall;
+  put: MethodCall;
+  patch: MethodCall;
+  delete: MethodCall;
+  options: MethodCall;
+  readonly cookies: CookieJar;
+}
+
+/** Percent-encode what cannot appear raw in a request-target (RFC 9112 §3.2; RFC 3986). */
+function encodeTarget(path: string): string {
+  return path.replace(/[^\x21-\x7e]|%(?![0-9A-Fa-f]{2})/gu, (c) => encodeURIComponent(c));
+}
+
+function toPairs(init: HeadersInit | undefined): [string, string][] {
+  if (!init) return [];
+  if (Symbol.iterator in Object(init)) return [...(init as Iterable<readonly [string, string]>)].map(([k, v]) => [k, v]);
+  return Object.entries(init as Record<string, string>);
+}
+
+export function testClient(app: App, clientOptions: TestClientOptions = {}): TestClient {
+  if (typeof app !== 'function') throw new TypeError(`testClient(app): app must be a function, got ${typeof app}`);
+  const jar = new CookieJar();
+  const scheme = clientOptions.scheme ?? 'http';
+  const host = clientOptions.host ?? 'localhost';
+
+  async function request(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
+    if (!path.startsWith('/') && path !== '*') throw new TypeError(`testClient: path must start with "/", got ${JSON.stringify(path)}`);
+    let target = encodeTarget(path.split('#')[0]!);
+    if (options.query !== undefined) {
+      const extra = typeof options.query === 'string' ? options.query.replace(/^\?/, '') : encodeQuery(options.query);
+      if (extra) target += (target.includes('?') ? '&' : '?') + extra;
+    }
+    const headers = toPairs(options.headers);
+    const has = (name: string): boolean => headers.some(([k]) => k.toLowerCase() === name);
+    let body: Uint8Array | undefined;
+    let contentType: string | undefined;
+    if (options.json !== undefined) {
+      body = Buffer.from(JSON.stringify(options.json), 'utf8');
+      contentType = 'application/json';
+    } else if (options.form !== undefined) {
+      body = Buffer.from(encodeQuery(options.form), 'utf8');
+      contentType = 'application/x-www-form-urlencoded';
+    } else if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+    }
+    if (!has('host')) headers.unshift(['Host', host]);
+    if (contentType && !has('content-type')) headers.push(['Content-Type', contentType]);
+    // RFC 9110 §8.6: a user agent sends Content-Length with a body, and 0 for an empty
+    // POST/PUT/PATCH; a GET without a body has none (CONTENT_LENGTH absent).
+    if (!has('content-length') && (body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method))) {
+      headers.push(['Content-Length', String(body?.length ?? 0)]);
+    }
+    const requestPath = target.split('?')[0]!;
+    if (clientOptions.cookies !== false && !has('cookie')) {
+      const cookie = jar.header(requestPath);
+      if (cookie !== undefined) headers.push(['Cookie', cookie]);
+    }
+    const errors = collectingErrors();
+    const input = body ? new BodyInput(body) : BodyInput.empty();
+    const environ = buildEnviron({
+      method,
+      target,
+      headers: headers.flat(),
+      versionMinor: options.protocol === 'HTTP/1.0' ? 0 : 1,
+      remoteAddress: clientOptions.remoteAddress ?? '127.0.0.1',
+      remotePort: 40000 + Math.floor(Math.random() * 20000),
+      localPort: scheme === 'https' ? 443 : 80,
+    }, input, { urlScheme: scheme, multiprocess: false, errors, fileWrapper, serverName: host.replace(/:\d+$/, '') });
+    if (options.environ) Object.assign(environ, options.environ);
+
+    const response = await driveApp(app, environ, { method, enforceLength: true, input, errors });
+    const chunks: Uint8Array[] = [];
+    try {
+      for await (const chunk of response.body) chunks.push(chunk);
+    } finally {
+      response.close();
+    }
+    const bytes = Buffer.concat(chunks);
+    const responseHeaders = new Headers(response.headers);
+    if (clientOptions.cookies !== false) for (const setCookie of responseHeaders.getAll('set-cookie')) jar.store(setCookie, requestPath);
+    const text = bytes.toString('utf8');
+    return {
+      status: response.code,
+      statusLine: response.status,
+      headers: responseHeaders,
+      body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+      text,
+      json: <T>() => JSON.parse(text) as T,
+      get errors() { return errors.text; },
+    };
+  }
+
+  const bind = (method: string): MethodCall => (path, options) => request(method, path, options);
+  return {
+    request,
+    get: bind('GET'),
+    head: bind('HEAD'),
+    post: bind('POST'),
+    put: bind('PUT'),
+    patch: bind('PATCH'),
+    delete: bind('DELETE'),
+    options: bind('OPTIONS'),
+    cookies: jar,
+  };
+}
