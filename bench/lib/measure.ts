@@ -1,0 +1,47 @@
+// One measured run: warm-up, then wrk with the server's CPU time read before and after.
+
+import type { Scenario } from '../scenarios.js';
+import { treeCpuMicros } from './proc-stats.js';
+import type { RunSample } from './results.js';
+import { runWrk } from './wrk.js';
+
+export interface RunPlan {
+  scenario: Scenario;
+  pid: number;
+  port: number;
+  script: string;
+  warmupSeconds: number;
+  seconds: number;
+  clientCore: number;
+}
+
+export function urlOf(scenario: Scenario, port: number): string {
+  return `http://127.0.0.1:${port}${scenario.path}`;
+}
+
+export async function measureRun(plan: RunPlan): Promise<RunSample> {
+  const base = {
+    url: urlOf(plan.scenario, plan.port), script: plan.script, connections: plan.scenario.connections,
+    timeoutSeconds: plan.scenario.timeoutSeconds, core: plan.clientCore,
+  };
+  await runWrk({ ...base, seconds: plan.warmupSeconds });
+  const cpuBefore = treeCpuMicros(plan.pid);
+  const wallBefore = process.hrtime.bigint();
+  const wrk = await runWrk({ ...base, seconds: plan.seconds });
+  const wallUs = Number(process.hrtime.bigint() - wallBefore) / 1000;
+  const cpuUs = treeCpuMicros(plan.pid) - cpuBefore;
+  const seconds = wrk.durationUs / 1e6;
+  const mib = wrk.bytes / (1024 * 1024);
+  const e = wrk.errors;
+  return {
+    requestsPerSecond: wrk.requests / seconds,
+    cpuUsPerRequest: wrk.requests > 0 ? cpuUs / wrk.requests : 0,
+    megabytesPerSecond: wrk.bytes / 1e6 / seconds,
+    cpuUsPerMiB: mib > 0 ? cpuUs / mib : 0,
+    busyPercent: (cpuUs / wallUs) * 100,
+    p50Us: wrk.p50Us,
+    p99Us: wrk.p99Us,
+    requests: wrk.requests,
+    errors: e.connect + e.read + e.write + e.status + e.timeout,
+  };
+}

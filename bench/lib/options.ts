@@ -1,0 +1,74 @@
+// Command line of `npm run bench`.
+
+import { ALL_SERVERS, SCENARIOS, type ServerName } from '../scenarios.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: string[];
+  servers: ServerName[];
+  runs: number;
+  warmupSeconds: number;
+  seconds: number;
+  idleConnections: number | undefined;
+  cpuProf: boolean;
+  outDir: string;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --quick              about two minutes: 1 run of 1 s after a 1 s warm-up per row
+  --only a,b           scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
+  --servers x,y        servers (${ALL_SERVERS.join(', ')})
+  --runs N             measured runs per row, median quoted (default 3)
+  --duration S         seconds per measured run (default 5)
+  --warmup S           seconds of warm-up before each run (default 1)
+  --idle N             idle connections in scenario "idle" (default 10000)
+  --cpu-prof           write a V8 CPU profile of each Node server to <out>/profiles
+  --out DIR            where results go (default results)`;
+
+function list<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
+  if (value === undefined || value === '') throw new Error(`${what} needs a comma-separated list`);
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`unknown ${what} ${JSON.stringify(item)}; one of ${allowed.join(', ')}`);
+  }
+  return items as T[];
+}
+
+function positiveInt(value: string | undefined, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} needs a whole number >= 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const options: BenchOptions = {
+    quick: false, scenarios: SCENARIOS.map((s) => s.name), servers: [...ALL_SERVERS],
+    runs: 3, warmupSeconds: 1, seconds: 5, idleConnections: undefined, cpuProf: false, outDir: 'results',
+  };
+  const explicit = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    explicit.add(flag);
+    switch (flag) {
+      case '--help': case '-h': return 'help';
+      case '--quick': options.quick = true; break;
+      case '--only': options.scenarios = list(value(), SCENARIOS.map((s) => s.name), 'scenario'); break;
+      case '--servers': options.servers = list(value(), ALL_SERVERS, 'server'); break;
+      case '--runs': options.runs = positiveInt(value(), '--runs'); break;
+      case '--duration': options.seconds = positiveInt(value(), '--duration'); break;
+      case '--warmup': options.warmupSeconds = positiveInt(value(), '--warmup'); break;
+      case '--idle': options.idleConnections = positiveInt(value(), '--idle'); break;
+      case '--cpu-prof': options.cpuProf = true; break;
+      case '--out': options.outDir = value() ?? 'results'; break;
+      default: throw new Error(`unknown option ${JSON.stringify(arg)}\n${USAGE}`);
+    }
+  }
+  if (options.quick) {
+    if (!explicit.has('--runs')) options.runs = 1;
+    if (!explicit.has('--duration')) options.seconds = 1;
+    if (!explicit.has('--warmup')) options.warmupSeconds = 1;
+  }
+  return options;
+}
