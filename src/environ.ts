@@ -177,49 +177,38 @@ class EnvironState {
   }
 }
 
-const STATE = Symbol('tsgi.environState');
-
-const handler: ProxyHandler<Record<string | symbol, unknown>> = {
-  get(target, key) {
-    if (typeof key === 'string' && !Object.hasOwn(target, key)) {
-      (target[STATE] as EnvironState).materialize(target as Record<string, unknown>, key);
-    }
-    return target[key];
-  },
-  has(target, key) {
-    if (typeof key === 'string' && !Object.hasOwn(target, key)) {
-      (target[STATE] as EnvironState).materialize(target as Record<string, unknown>, key);
-    }
+/** The Proxy handler carries the lazy state, so the target stays a plain empty object
+ * (no hidden key to filter) and building an environ costs three small allocations. */
+class LazyEnvironHandler implements ProxyHandler<Record<string, unknown>> {
+  constructor(private readonly state: EnvironState) {}
+  get(target: Record<string, unknown>, key: string | symbol): unknown {
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.state.materialize(target, key);
+    return target[key as string];
+  }
+  has(target: Record<string, unknown>, key: string | symbol): boolean {
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.state.materialize(target, key);
     return key in target;
-  },
-  getOwnPropertyDescriptor(target, key) {
-    if (key === STATE) return undefined;
-    if (typeof key === 'string' && !Object.hasOwn(target, key)) {
-      (target[STATE] as EnvironState).materialize(target as Record<string, unknown>, key);
-    }
+  }
+  getOwnPropertyDescriptor(target: Record<string, unknown>, key: string | symbol): PropertyDescriptor | undefined {
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.state.materialize(target, key);
     return Reflect.getOwnPropertyDescriptor(target, key);
-  },
-  ownKeys(target) {
-    (target[STATE] as EnvironState).materializeAll(target as Record<string, unknown>);
-    return Reflect.ownKeys(target).filter((k) => k !== STATE);
-  },
-  set(target, key, value) {
-    target[key] = value;
+  }
+  ownKeys(target: Record<string, unknown>): (string | symbol)[] {
+    this.state.materializeAll(target);
+    return Reflect.ownKeys(target);
+  }
+  set(target: Record<string, unknown>, key: string | symbol, value: unknown): boolean {
+    (target as Record<string | symbol, unknown>)[key] = value;
     return true;
-  },
-  defineProperty(target, key, descriptor) {
-    return Reflect.defineProperty(target, key, descriptor);
-  },
-  deleteProperty(target, key) {
-    if (typeof key === 'string') (target[STATE] as EnvironState).forget(key);
-    return delete target[key];
-  },
-};
+  }
+  deleteProperty(target: Record<string, unknown>, key: string | symbol): boolean {
+    if (typeof key === 'string') this.state.forget(key);
+    return delete (target as Record<string | symbol, unknown>)[key];
+  }
+}
 
 /** Build the environ for one request. Costs one object and one Proxy; nothing of the
  * request is read until the app asks for it. */
 export function createEnviron(src: EnvironSource): Environ {
-  const target: Record<string | symbol, unknown> = {};
-  Object.defineProperty(target, STATE, { value: new EnvironState(src), enumerable: false, configurable: true, writable: false });
-  return new Proxy(target, handler) as unknown as Environ;
+  return new Proxy({}, new LazyEnvironHandler(new EnvironState(src))) as unknown as Environ;
 }

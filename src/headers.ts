@@ -8,6 +8,7 @@ import { InvalidHeaderError, InvalidStatusError } from './errors.js';
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 9110 §5.5: field-value = *field-content; VCHAR, SP, HTAB, obs-text (latin-1 80–FF).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
 // RFC 9112 §4: status-code SP reason-phrase, reason-phrase = *( HTAB / SP / VCHAR / obs-text ).
 const STATUS = /^[2-5]\d\d [\t\x20-\x7e\x80-\xff]*$/;
 
@@ -33,7 +34,15 @@ export interface CheckedHeaders {
   contentLength: number;
   hasDate: boolean;
   hasServer: boolean;
+  /** Every name and value is ASCII (engines that encode strings as UTF-8 need to know). */
+  ascii: boolean;
 }
+
+/** Values already proven ASCII-clean. Apps send the same few values (content types,
+ * cache policies) on every response: a Set lookup of an internalized string is cheaper
+ * than a regex scan. Bounded, so varying values cannot grow it without limit. */
+const knownValues = new Set<string>();
+const KNOWN_VALUES_MAX = 512;
 
 export function checkHeaders(headers: unknown): CheckedHeaders {
   if (!Array.isArray(headers)) throw new InvalidHeaderError(`headers must be an array of [name, value] pairs, got ${typeof headers}`);
@@ -41,6 +50,7 @@ export function checkHeaders(headers: unknown): CheckedHeaders {
   let contentLength = -1;
   let hasDate = false;
   let hasServer = false;
+  let ascii = true;
   for (let i = 0; i < headers.length; i++) {
     const pair: unknown = headers[i];
     if (!Array.isArray(pair) || pair.length !== 2) throw new InvalidHeaderError(`headers[${i}] must be a [name, value] pair`);
@@ -49,8 +59,12 @@ export function checkHeaders(headers: unknown): CheckedHeaders {
     if (typeof name !== 'string' || !TOKEN.test(name)) {
       throw new InvalidHeaderError(`headers[${i}]: name must be an RFC 9110 token, got ${JSON.stringify(name)}`);
     }
-    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
-      throw new InvalidHeaderError(`headers[${i}] (${name}): value must be a latin-1 string without CR, LF, NUL or other control characters, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'string') throw new InvalidHeaderError(`headers[${i}] (${name}): value must be a string, got ${typeof value}`);
+    if (!knownValues.has(value)) {
+      if (ASCII_VALUE.test(value)) {
+        if (value.length <= 256 && knownValues.size < KNOWN_VALUES_MAX) knownValues.add(value);
+      } else if (FIELD_VALUE.test(value)) ascii = false;
+      else throw new InvalidHeaderError(`headers[${i}] (${name}): value must be a latin-1 string without CR, LF, NUL or other control characters, got ${JSON.stringify(value)}`);
     }
     // Most names are short and not special: test the first letter before lower-casing.
     const c = name.charCodeAt(0) | 0x20;
@@ -70,5 +84,5 @@ export function checkHeaders(headers: unknown): CheckedHeaders {
     }
     flat.push(name, value);
   }
-  return { flat, contentLength, hasDate, hasServer };
+  return { flat, contentLength, hasDate, hasServer, ascii };
 }

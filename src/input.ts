@@ -22,8 +22,9 @@ export class BodyInput implements InputStream {
     this.window = memory;
   }
 
+  /** Shared by every request without a body: it has nothing to read or release. */
   static empty(): BodyInput {
-    return new BodyInput(EMPTY);
+    return EMPTY_INPUT;
   }
 
   get remaining(): number {
@@ -119,3 +120,5 @@ function checkSize(size: number): number {
   if (!Number.isInteger(size)) throw new TypeError(`wsgi.input: size must be an integer, got ${size}`);
   return size;
 }
+
+const EMPTY_INPUT = new BodyInput(EMPTY);

@@ -27,12 +27,14 @@ export interface ResponseContext {
   closing: boolean;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
 const byteLength = (chunk: Chunk): number => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
 const isChunk = (c: unknown): c is Chunk => typeof c === 'string' || c instanceof Uint8Array;
 
 export class WsgiResponse {
   private state = State.Idle;
   private status = '';
+  private statusAscii = true;
   private headers: CheckedHeaders | undefined;
   private framing = Framing.Length;
   private noBody = false;
@@ -93,6 +95,7 @@ export class WsgiResponse {
       throw new StartResponseTwiceError();
     }
     this.status = checkStatus(status);
+    this.statusAscii = !NON_ASCII.test(this.status);
     this.headers = checkHeaders(headers);
     this.state = State.Started;
     return this.write;
@@ -171,7 +174,7 @@ export class WsgiResponse {
     });
   }
 
-  private pumpSync = (): void => {
+  private pumpSync(): void {
     const it = this.iterator as Iterator<unknown>;
     for (;;) {
       if (this.aborted) return;
@@ -209,15 +212,15 @@ export class WsgiResponse {
         const second = next.value;
         if (!isChunk(second)) return this.fail(new InvalidChunkError(second));
         if (byteLength(second) === 0) continue;
-        if (!this.send(second)) return this.exchange.onWritable(this.pumpSync);
+        if (!this.send(second)) return this.exchange.onWritable(() => this.pumpSync());
         continue;
       }
       // Buffering and Streaming: never pull more than the socket takes.
-      if (!this.send(chunk)) return this.exchange.onWritable(this.pumpSync);
+      if (!this.send(chunk)) return this.exchange.onWritable(() => this.pumpSync());
     }
-  };
+  }
 
-  private pumpAsync = (): void => {
+  private pumpAsync(): void {
     const it = this.iterator as AsyncIterator<unknown>;
     let pending: Promise<IteratorResult<unknown>>;
     try {
@@ -238,12 +241,12 @@ export class WsgiResponse {
       if (this.state === State.Idle) return this.fail(new NoStartResponseError());
       if (this.state === State.Started) this.commit(-1);
       if (this.send(chunk)) this.pumpAsync();
-      else this.exchange.onWritable(this.pumpAsync);
+      else this.exchange.onWritable(() => this.pumpAsync());
     }, (error) => {
       this.iteratorDone = true;
       this.fail(error);
     });
-  };
+  }
 
   /** Put the head on the wire. `knownLength` is the whole body's size when the server
    * knows it (array body, single chunk), else -1. */
@@ -269,6 +272,7 @@ export class WsgiResponse {
       keepAlive: this.keepAliveWanted && this.framing !== Framing.Close && !this.ctx.closing,
       noBody: this.noBody,
       hasDate: h.hasDate,
+      ascii: h.ascii && this.statusAscii,
     };
     this.state = State.Committed;
     this.exchange.writeHead(head);

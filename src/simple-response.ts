@@ -14,6 +14,7 @@ export function sendSimple(exchange: Exchange, status: string, message: string, 
     keepAlive,
     noBody: exchange.head.method === 'HEAD',
     hasDate: false,
+    ascii: !/[^\x00-\x7f]/.test(serverHeader),
   });
   exchange.end(body);
 }

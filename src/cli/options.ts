@@ -3,7 +3,7 @@
 // variable, its help line. A bad value is a UsageError (the CLI exits 2 with it).
 
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EngineName } from '../types.js';
 
 export class UsageError extends Error {
@@ -108,7 +108,7 @@ export type ParseResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParseResult {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS as Parameters<typeof parseArgs>[0]['options'], allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: OPTIONS as NonNullable<ParseArgsConfig['options']>, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

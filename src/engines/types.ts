@@ -66,6 +66,9 @@ export interface ResponseHead {
   noBody: boolean;
   /** True when the app set a Date header: the engine must not add its own. */
   hasDate: boolean;
+  /** Status and headers are pure ASCII; false when some value holds latin-1 bytes
+   * 0x80-0xFF, which must go out as single bytes (PEP 3333 "Unicode Issues"). */
+  ascii: boolean;
 }
 
 /** One request/response exchange on a connection. */

@@ -19,8 +19,8 @@ export interface UwsHttpRequest {
   forEach(cb: (key: string, value: string) => void): void;
 }
 export interface UwsHttpResponse {
-  writeStatus(status: string): UwsHttpResponse;
-  writeHeader(key: string, value: string): UwsHttpResponse;
+  writeStatus(status: string | Uint8Array): UwsHttpResponse;
+  writeHeader(key: string | Uint8Array, value: string | Uint8Array): UwsHttpResponse;
   write(chunk: Uint8Array | string): boolean;
   end(body?: Uint8Array | string, closeConnection?: boolean): UwsHttpResponse;
   endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): UwsHttpResponse;
@@ -38,6 +38,8 @@ export interface UwsHttpResponse {
 export interface UwsListenSocket { readonly __brand?: 'us_listen_socket' }
 export interface UwsApp {
   any(pattern: string, handler: (res: UwsHttpResponse, req: UwsHttpRequest) => void): UwsApp;
+  get(pattern: string, handler: (res: UwsHttpResponse, req: UwsHttpRequest) => void): UwsApp;
+  head(pattern: string, handler: (res: UwsHttpResponse, req: UwsHttpRequest) => void): UwsApp;
   listen(host: string, port: number, cb: (socket: UwsListenSocket | false) => void): UwsApp;
   listen(port: number, options: number, cb: (socket: UwsListenSocket | false) => void): UwsApp;
   listen_unix(cb: (socket: UwsListenSocket | false) => void, path: string): UwsApp;

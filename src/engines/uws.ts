@@ -13,10 +13,16 @@
 //   it drops HTTP/1.0, absolute-form and asterisk-form requests without an answer.
 
 import { Framing, type Engine, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type RequestHead, type ResponseHead } from './types.js';
-import { wantsKeepAlive } from './keep-alive.js';
 import { loadUws, type UwsHttpRequest, type UwsHttpResponse, type UwsListenSocket } from './uws-loader.js';
 
 const textDecoder = new TextDecoder('latin1');
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** uWS encodes JS strings as UTF-8; header text is latin-1 (PEP 3333), so any text
+ * with bytes above 0x7f goes as a Buffer of those bytes. */
+function latin1(text: string): string | Buffer {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'latin1') : text;
+}
 
 class UwsHead implements RequestHead {
   private req: UwsHttpRequest | undefined;
@@ -27,10 +33,11 @@ class UwsHead implements RequestHead {
   private values: string[] | undefined;
   readonly versionMinor = 1;
   readonly remotePort = 0;
-  private _keepAlive: boolean | undefined;
 
-  constructor(req: UwsHttpRequest, private readonly res: UwsHttpResponse, readonly localPort: number) {
+  /** `method` is known when uWS routed by it (GET, HEAD): one N-API call saved. */
+  constructor(req: UwsHttpRequest, private readonly res: UwsHttpResponse, readonly localPort: number, method: string | undefined) {
     this.req = req;
+    this._method = method;
   }
 
   get method(): string {
@@ -43,9 +50,9 @@ class UwsHead implements RequestHead {
     }
     return this._target;
   }
-  get keepAlive(): boolean {
-    return (this._keepAlive ??= wantsKeepAlive(1, this.req!.getHeader('connection') || undefined));
-  }
+  /** uWS itself closes after answering a request that said `Connection: close`
+   * (RFC 9112 §9.6), so the gateway need not ask; it forces close when it must. */
+  readonly keepAlive = true;
   get remoteAddress(): string {
     return (this._remote ??= textDecoder.decode(this.res.getRemoteAddressAsText()));
   }
@@ -84,7 +91,6 @@ class UwsHead implements RequestHead {
     void this.method;
     void this.target;
     void this.remoteAddress;
-    void this.keepAlive;
     if (!this.names) this.collect();
     this.req = undefined;
   }
@@ -130,8 +136,8 @@ class UwsExchange implements Exchange {
   private retry: Uint8Array | undefined;
   private retryBase = 0;
 
-  constructor(private readonly res: UwsHttpResponse, req: UwsHttpRequest, localPort: number, private readonly server: UwsServer) {
-    this.head = new UwsHead(req, res, localPort);
+  constructor(private readonly res: UwsHttpResponse, req: UwsHttpRequest, localPort: number, private readonly server: UwsServer, method: string | undefined) {
+    this.head = new UwsHead(req, res, localPort, method);
     const te = req.getHeader('transfer-encoding');
     const cl = req.getHeader('content-length');
     this.bodyLength = te || cl ? checkFraming(this.head) : 0;
@@ -155,8 +161,15 @@ class UwsExchange implements Exchange {
     const h = this.response!;
     const res = this.res;
     const flat = h.headers;
-    if (h.status !== '200 OK') res.writeStatus(h.status);
-    for (let i = 0; i < flat.length; i += 2) res.writeHeader(flat[i]!, flat[i + 1]!);
+    if (h.status !== '200 OK') res.writeStatus(h.ascii ? h.status : latin1(h.status));
+    // One N-API call for the whole block: uWS writes `key: value\r\n`, and the gateway
+    // has already refused CR, LF and NUL in every name and value, so joining the
+    // fields into the value of the first is exact and cannot inject anything.
+    if (flat.length > 0) {
+      let block = flat[1]!;
+      for (let i = 2; i < flat.length; i += 2) block += '\r\n' + flat[i]! + ': ' + flat[i + 1]!;
+      res.writeHeader(flat[0]!, h.ascii ? block : latin1(block));
+    }
     // A head-only response still says how long the body would be (RFC 9110 §9.3.2).
     if (h.noBody && h.framing === Framing.Length) res.writeHeader('Content-Length', String(h.contentLength));
     this.headWritten = true;
@@ -291,9 +304,9 @@ export function loadUwsEngine(): Engine {
       const app = mod.App();
       let server: UwsServer | undefined;
       let localPort = options.port;
-      app.any('/*', (res, req) => {
+      const onRequest = (res: UwsHttpResponse, req: UwsHttpRequest, method: string | undefined): void => {
         const s = server!;
-        const exchange = new UwsExchange(res, req, localPort, s);
+        const exchange = new UwsExchange(res, req, localPort, s, method);
         if (exchange.bodyLength === -2) {
           res.writeStatus('400 Bad Request').writeHeader('Content-Type', 'text/plain').end('Bad Request\n', true);
           return;
@@ -306,7 +319,11 @@ export function loadUwsEngine(): Engine {
           res.onAborted(() => { gone = true; });
           setImmediate(() => { if (!gone) res.close(); });
         } else if (!exchange.ended && !exchange.aborted) res.onAborted(() => exchange.handleAborted());
-      });
+      };
+      // uWS routes by method already; its GET and HEAD routes tell us the method.
+      app.get('/*', (res, req) => onRequest(res, req, 'GET'));
+      app.head('/*', (res, req) => onRequest(res, req, 'HEAD'));
+      app.any('/*', (res, req) => onRequest(res, req, undefined));
       return new Promise((resolve, reject) => {
         const done = (socket: UwsListenSocket | false): void => {
           if (!socket) return reject(new Error(`uws: cannot listen on ${options.path ?? `${options.host}:${options.port}`}`));

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `tsgi [options] MODULE[:EXPORT]`: serve a PEP 3333 app with supervised workers.
+// Exit codes: 0 stopped cleanly, 2 bad usage, 3 a worker could not boot (e.g. cannot
+// listen), 4 the application could not be loaded.
+
+import { readFileSync } from 'node:fs';
+import { createLogger } from './logger.js';
+import { helpText, parseCli, UsageError } from './options.js';
+import { clearStaleSocket, planEngine } from './plan.js';
+import { AppLoadError, execArgvFor, parseAppSpec, resolveModule } from './load-app.js';
+import { Supervisor } from './supervisor.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `tsgi ${pkg.version} (Node ${process.versions.node})`;
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(process.argv.slice(2), process.env);
+    if (parsed.kind === 'help') { process.stdout.write(helpText()); return 0; }
+    if (parsed.kind === 'version') { process.stdout.write(version() + '\n'); return 0; }
+    const config = parsed.config;
+    // Fail fast, in the supervisor, on what every worker would fail on.
+    resolveModule(parseAppSpec(config.module).module, process.cwd());
+    execArgvFor(config.module);
+    const plan = await planEngine(config);
+    for (const bind of config.binds) if (bind.kind === 'unix') await clearStaleSocket(bind.path);
+    const log = createLogger(config.errorLog, config.logLevel);
+    const supervisor = new Supervisor(config, plan, log);
+    await supervisor.start();
+    const code = await supervisor.done;
+    await log.close();
+    return code;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tsgi: error: ${error.message}\nRun 'tsgi --help' for the options.\n`);
+      return 2;
+    }
+    if (error instanceof AppLoadError) {
+      process.stderr.write(`tsgi: error: ${error.message}\n`);
+      return 4;
+    }
+    throw error;
+  }
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  process.stderr.write(`tsgi: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+// Before any worker starts: which engine every worker runs, and how they share the
+// listening sockets.
+//
+//   engine node        node:cluster round-robin: the supervisor owns each socket and
+//                      hands accepted connections to the workers (Node 20's node:http has
+//                      no reusePort). A worker that stops is simply given no more.
+//   engines uws/native SO_REUSEPORT: each worker binds its own socket on the same port
+//                      and the kernel spreads new connections. A Unix socket cannot be
+//                      shared that way, so several workers on unix:PATH need engine node.
+
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { availableEngines } from '../engines/index.js';
+import type { EngineName } from '../types.js';
+import { UsageError, type CliConfig } from './options.js';
+
+export interface Plan {
+  engine: EngineName;
+  /** Workers bind their own sockets (SO_REUSEPORT) rather than through cluster. */
+  reusePort: boolean;
+  why: string;
+}
+
+export async function planEngine(config: CliConfig): Promise<Plan> {
+  const unixShared = config.workers > 1 && config.binds.some((b) => b.kind === 'unix');
+  const available = await availableEngines();
+  if (config.engine !== 'auto') {
+    if (!available.includes(config.engine)) {
+      throw new UsageError(`engine '${config.engine}' does not load here; available: ${available.join(', ') || 'none'}`);
+    }
+    if (unixShared && config.engine !== 'node') {
+      throw new UsageError(`--bind unix:PATH with --workers ${config.workers} needs --engine node: engine '${config.engine}' shares a port with SO_REUSEPORT, which Unix sockets do not have (or use --workers 1)`);
+    }
+    return { engine: config.engine, reusePort: config.engine !== 'node', why: 'chosen with --engine' };
+  }
+  if (unixShared) return { engine: 'node', reusePort: false, why: 'several workers share a Unix socket: only node:cluster can' };
+  const engine = available[0];
+  if (!engine) throw new UsageError('no engine loads here');
+  return { engine, reusePort: engine !== 'node', why: 'fastest engine that loads here' };
+}
+
+/** A socket file left by a server that died: remove it, or say who still uses it. */
+export async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) throw new UsageError(`--bind unix:${path}: the path exists and is not a socket`);
+  const inUse = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+  if (inUse) throw new UsageError(`--bind unix:${path}: another server is listening there`);
+  unlinkSync(path);
+}
