@@ -210,17 +210,20 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
     return incomplete(0);
   }
   size_t lf = static_cast<const uchar*>(lfHit) - b;
+  // §3: "A server that receives a request-target longer than any URI it wishes to parse
+  // MUST respond with a 414 (URI Too Long) status code" — applied to the whole line,
+  // and checked first so the verdict does not depend on whether the LF has arrived.
+  if (lf - start > size_t(limits.maxRequestLine) + 1) return fail(HttpError::UriTooLong);
   if (lf == start || b[lf - 1] != '\r') return fail(HttpError::BadRequest);  // bare LF, §2.2
   size_t cr = lf - 1;
-  // §3: "A server that receives a request-target longer than any URI it wishes to parse
-  // MUST respond with a 414 (URI Too Long) status code" — applied to the whole line.
-  if (cr - start > limits.maxRequestLine) return fail(HttpError::UriTooLong);
-  if (len - (lf + 1) > size_t(limits.maxHeaderSize) + 2) {
-    // The field lines alone already exceed the limit: no need to wait for their end.
-    if (!headMayBeComplete(b, start, len, scan)) return fail(HttpError::HeadersTooLarge);
-  } else if (!headMayBeComplete(b, start, len, scan)) {
-    return incomplete(0);
-  }
+  // When the field lines already exceed the limit, parse what is there instead of
+  // waiting for their end: the verdict (400 for a bad byte, else 431) is then the same
+  // however the bytes were split.
+  const bool fieldsTooLong = len - (lf + 1) > size_t(limits.maxHeaderSize) + 2;
+  if (!fieldsTooLong && !headMayBeComplete(b, start, len, scan)) return incomplete(0);
+  auto needMore = [fieldsTooLong]() {
+    return fieldsTooLong ? fail(HttpError::HeadersTooLarge) : incomplete(0);
+  };
 
   size_t p = start;
   while (p < cr && isClass(b[p], kToken)) p++;  // method = token (RFC 9110 §9.1)
@@ -248,13 +251,16 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
   // Field lines (RFC 9112 §5): field-name ":" OWS field-value OWS CRLF.
   p = lf + 1;
   const size_t fieldsStart = p;
+  // Bytes past the limit are never examined: a head that needs them gets 431, whether
+  // or not they have arrived yet (the fuzzer checks that splits never change a verdict).
+  const size_t end = fieldsTooLong ? fieldsStart + limits.maxHeaderSize + 2 : len;
   uint32_t count = 0;
   HeadSemantics sem;
   for (;;) {
-    if (p >= len) return incomplete(0);
+    if (p >= end) return needMore();
     uchar c = b[p];
     if (c == '\r') {
-      if (p + 1 >= len) return incomplete(0);
+      if (p + 1 >= end) return needMore();
       if (b[p + 1] != '\n') return fail(HttpError::BadRequest);  // bare CR, §2.2
       p += 2;
       break;
@@ -264,20 +270,20 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
     // starting with whitespace right after the request line is rejected too (§2.2).
     if (c == ' ' || c == '\t') return fail(HttpError::BadRequest);
     size_t n0 = p;
-    while (p < len && isClass(b[p], kToken)) p++;  // field-name = token (RFC 9110 §5.1)
-    if (p >= len) return incomplete(0);
+    while (p < end && isClass(b[p], kToken)) p++;  // field-name = token (RFC 9110 §5.1)
+    if (p >= end) return needMore();
     // §5.1: "A server MUST reject, with a response status code of 400 (Bad Request),
     // any received request message that contains whitespace between a header field
     // name and colon." Any other non-token byte (NUL, CTL, "@") is invalid as well.
     if (p == n0 || b[p] != ':') return fail(HttpError::BadRequest);
     size_t nameLen = p - n0;
     p++;
-    while (p < len && isOws(b[p])) p++;
+    while (p < end && isOws(b[p])) p++;
     size_t v0 = p;
     // field-value bytes (RFC 9110 §5.5): VCHAR, obs-text, SP, HTAB. NUL, other CTLs,
     // bare CR and bare LF are rejected ("MUST either reject the message or replace").
-    while (p < len && isClass(b[p], kFieldValue)) p++;
-    if (p + 1 >= len) return incomplete(0);
+    while (p < end && isClass(b[p], kFieldValue)) p++;
+    if (p + 1 >= end) return needMore();
     if (b[p] != '\r' || b[p + 1] != '\n') return fail(HttpError::BadRequest);
     size_t v1 = p;
     while (v1 > v0 && isOws(b[v1 - 1])) v1--;
