@@ -16,13 +16,28 @@ export interface WrkResult {
   p99Us: number;
 }
 
+// wrk 4.1's latency:percentile() returns 0 for high percentiles when pipelining (its
+// count and its histogram disagree), so percentiles are computed here from the histogram:
+// latency[v + 1] is how many responses took v microseconds.
 const DONE_HOOK = `
+local function percentiles(latency, wanted)
+  local total = 0
+  for v = latency.min, latency.max do total = total + latency[v + 1] end
+  local out, seen, k = {}, 0, 1
+  for v = latency.min, latency.max do
+    seen = seen + latency[v + 1]
+    while k <= #wanted and seen >= wanted[k] / 100 * total do out[k] = v; k = k + 1 end
+  end
+  for i = k, #wanted do out[i] = latency.max end
+  return out
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
+  local p = percentiles(latency, { 50, 99 })
   io.write(string.format(
     'WRK_JSON {"requests":%.0f,"durationUs":%.0f,"bytes":%.0f,"errors":{"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f},"p50Us":%.0f,"p99Us":%.0f}\\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout, p[1], p[2]))
 end
 `;
 
