@@ -1,0 +1,55 @@
+// Shared helpers for the toolkit tests: servers on every engine that loads here (port 0,
+// always closed), raw HTTP requests that keep the path exactly as written, and small
+// apps.
+
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { afterEach } from 'vitest';
+import { availableEngines, serveFast } from '../../src/index.js';
+import type { App, EngineName, Server, ServeOptions } from '../../src/types.js';
+
+export const engines: EngineName[] = await (async () => {
+  const all = await availableEngines();
+  const only = process.env.TSGI_TEST_ENGINES?.split(',').filter(Boolean);
+  return only ? all.filter((e) => only.includes(e)) : all;
+})();
+
+const running: Server[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+export async function serve(app: App, engine: EngineName, options: ServeOptions = {}): Promise<Server> {
+  const server = await serveFast(app, { host: '127.0.0.1', port: 0, engine, logger: { error: () => {} }, ...options });
+  running.push(server);
+  return server;
+}
+
+export interface RawResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request with node:http; `path` goes on the request line byte for byte. */
+export function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array | string): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** An app that answers with the environ keys it was asked for, as JSON. */
+export function echoEnviron(...keys: string[]): App {
+  return (environ, startResponse) => {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) out[key] = environ[key];
+    startResponse('200 OK', [['Content-Type', 'application/json']]);
+    return [JSON.stringify(out)];
+  };
+}
