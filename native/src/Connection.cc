@@ -57,6 +57,10 @@ struct EventSink {
       f[3] = int32_t(fields[i].valueLength);
     }
     c->outstanding++;
+    // RFC 9112 §9.6: a request with "close" (or HTTP/1.0 without keep-alive) is the last
+    // one: "The server SHOULD NOT process further requests after [it]". Its body is
+    // still read; then the connection closes after the response.
+    if (!head.keepAlive) c->requestClose(false);
   }
 
   void onBody(const char* data, size_t length, bool last) {

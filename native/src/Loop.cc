@@ -207,7 +207,9 @@ int Server::applyOps(uint32_t count) {
     for (; i < count && uint32_t(memory_.ops[i * kIntsPerOp]) == id; i++) {
       const int32_t* op = memory_.ops + i * kIntsPerOp;
       int32_t flags = op[1], off = op[2], len = op[3];
-      if ((flags & kOpData) && len > 0 && off >= 0 && size_t(off) + size_t(len) <= memory_.outputSize && c) {
+      // Nothing may follow a response that closes the connection (RFC 9112 §9.6).
+      if ((flags & kOpData) && len > 0 && off >= 0 && size_t(off) + size_t(len) <= memory_.outputSize && c &&
+          !closeAfter) {
         char* p = memory_.output + off;
         if (nb && bufs[nb - 1].base + bufs[nb - 1].len == p) {
           bufs[nb - 1].len += size_t(len);  // head and body written back to back
