@@ -7,6 +7,7 @@ import { isThroughput, ratioToUwsRaw, type BenchReport, type Row } from './resul
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const fixed = (n: number, digits: number): string => n.toFixed(digits);
 function latency(us: number): string {
+  if (us < 0) return 'n/a';
   return us >= 1000 ? `${fixed(us / 1000, us >= 100_000 ? 0 : 1)} ms` : `${int(us)} µs`;
 }
 const mib = (kb: number): string => `${fixed(kb / 1024, 0)} MiB`;

@@ -16,28 +16,18 @@ export interface WrkResult {
   p99Us: number;
 }
 
-// wrk 4.1's latency:percentile() returns 0 for high percentiles when pipelining (its
-// count and its histogram disagree), so percentiles are computed here from the histogram:
-// latency[v + 1] is how many responses took v microseconds.
+// Percentiles are wrk's own (latency:percentile). With pipelining, wrk 4.1 records one
+// latency per batch and its coordinated-omission correction leaves the histogram and its
+// count out of step, so high percentiles come back as 0: those are reported as -1 (n/a).
 const DONE_HOOK = `
-local function percentiles(latency, wanted)
-  local total = 0
-  for v = latency.min, latency.max do total = total + latency[v + 1] end
-  local out, seen, k = {}, 0, 1
-  for v = latency.min, latency.max do
-    seen = seen + latency[v + 1]
-    while k <= #wanted and seen >= wanted[k] / 100 * total do out[k] = v; k = k + 1 end
-  end
-  for i = k, #wanted do out[i] = latency.max end
-  return out
-end
-
 done = function(summary, latency, requests)
   local e = summary.errors
-  local p = percentiles(latency, { 50, 99 })
+  local p50, p99 = latency:percentile(50), latency:percentile(99)
+  if p50 == 0 then p50 = -1 end
+  if p99 == 0 then p99 = -1 end
   io.write(string.format(
     'WRK_JSON {"requests":%.0f,"durationUs":%.0f,"bytes":%.0f,"errors":{"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f},"p50Us":%.0f,"p99Us":%.0f}\\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout, p[1], p[2]))
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout, p50, p99))
 end
 `;
 
