@@ -38,7 +38,11 @@ export function cors(app: App, options: CorsOptions = {}): App {
 
   return function withCors(environ: Environ, startResponse: StartResponse) {
     const origin = environ.HTTP_ORIGIN;
-    if (typeof origin !== 'string' || !allowed(origin)) return app(environ, startResponse);
+    if (typeof origin !== 'string' || !allowed(origin)) {
+      // The answer depends on Origin whenever it is not "*": tell caches (Fetch §3.2.5).
+      if (wildcard) return app(environ, startResponse);
+      return app(environ, editHeaders(startResponse, (headers) => { appendToken(headers, 'Vary', 'Origin'); return headers; }));
+    }
     const requestedMethod = environ.HTTP_ACCESS_CONTROL_REQUEST_METHOD;
     if (environ.REQUEST_METHOD === 'OPTIONS' && typeof requestedMethod === 'string') {
       const headers = corsHeaders(origin);
