@@ -158,7 +158,9 @@ export class WsgiResponse {
     if (this.state === State.Idle) return this.fail(new NoStartResponseError());
     const sendFile = this.exchange.sendFile;
     if (this.state === State.Committed || !sendFile || this.headers!.contentLength >= 0) {
-      // No zero-copy path: stream its blocks like any async body.
+      // No zero-copy path: stream its blocks like any async body, sized when we can.
+      if (this.state === State.Started) this.commit(file.length);
+      if (this.noBody || file.length === 0) return this.complete(undefined);
       this.iterator = file[Symbol.asyncIterator]();
       return this.pumpAsync();
     }

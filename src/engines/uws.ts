@@ -127,6 +127,9 @@ class UwsExchange implements Exchange {
   ended = false;
   aborted = false;
   closeAfterHandler = false;
+  /** uWS finished the response by itself (tryEnd reached the Content-Length): the
+   * HttpResponse must not be touched again. */
+  private responded = false;
   private response: ResponseHead | undefined;
   private headWritten = false;
   private written = 0;
@@ -176,7 +179,7 @@ class UwsExchange implements Exchange {
   }
 
   write(chunk: Uint8Array | string): boolean {
-    if (this.aborted) return true;
+    if (this.aborted || this.responded) return true;
     let ok = true;
     this.corked(() => {
       if (!this.headWritten) this.writeHeadNow();
@@ -185,8 +188,9 @@ class UwsExchange implements Exchange {
       if (h.framing === Framing.Length) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         const base = this.res.getWriteOffset();
-        const [accepted] = this.res.tryEnd(bytes, h.contentLength);
+        const [accepted, done] = this.res.tryEnd(bytes, h.contentLength);
         this.written += bytes.length;
+        if (done) this.responded = true;
         if (!accepted) {
           this.retry = bytes;
           this.retryBase = base;
@@ -201,6 +205,7 @@ class UwsExchange implements Exchange {
     if (this.aborted || this.ended) return;
     this.ended = true;
     this.server.inFlight--;
+    if (this.responded) return this.server.maybeFinished();
     this.corked(() => {
       if (!this.headWritten) this.writeHeadNow();
       const h = this.response!;
@@ -223,7 +228,8 @@ class UwsExchange implements Exchange {
     this.res.onWritable((offset) => {
       if (this.retry) {
         const rest = this.retry.subarray(offset - this.retryBase);
-        const [accepted] = this.res.tryEnd(rest, this.response!.contentLength);
+        const [accepted, done] = this.res.tryEnd(rest, this.response!.contentLength);
+        if (done) this.responded = true;
         if (!accepted) {
           this.retry = rest;
           this.retryBase = offset;
@@ -233,7 +239,10 @@ class UwsExchange implements Exchange {
       }
       const cb = this.writableCallback;
       this.writableCallback = undefined;
-      if (cb) this.corked(cb);
+      if (cb) {
+        if (this.responded) cb();
+        else this.corked(cb);
+      }
       return true;
     });
   }
@@ -249,7 +258,7 @@ class UwsExchange implements Exchange {
     this.server.maybeFinished();
   }
   abort(): void {
-    if (this.aborted || this.ended) return;
+    if (this.aborted || this.ended || this.responded) return;
     // The gateway asked for it: no abort callback, but the exchange is over. Inside
     // the handler the bytes already written sit in uWS's cork buffer: close only
     // after the handler returned and uWS flushed them.

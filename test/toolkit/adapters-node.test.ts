@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App, Body } from '../../src/types.js';
+import { toNodeListener } from '../../src/adapters/index.js';
+import { collectingErrors } from '../../src/util/index.js';
+import { validator } from '../../src/validate/index.js';
+import { engines, rawRequest, serve } from './helpers.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+});
+
+async function listen(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
+  const server = createServer(listener);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+
+async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const TEXT: [string, string][] = [['Content-Type', 'text/plain']];
+
+describe('toNodeListener', () => {
+  it('builds the same environ as serveFast', async () => {
+    const keysApp: App = (e, sr) => {
+      sr('200 OK', TEXT);
+      const out = Object.keys(e).filter((k) => !['REMOTE_PORT', 'SERVER_PORT', 'HTTP_HOST'].includes(k)).sort()
+        .map((k) => `${k}=${typeof e[k] === 'string' ? e[k] : typeof e[k]}`);
+      return [out.join('\n')];
+    };
+    const port = await listen(toNodeListener(validator(keysApp)));
+    const server = await serve(validator(keysApp), engines[0]!);
+    const path = '/a%20b/%C3%A9?x=1&y=%2F';
+    const viaNode = await rawRequest(port, 'POST', path, { 'X-Thing': 'v', 'Content-Type': 'text/plain' }, 'hello');
+    const viaServe = await rawRequest(server.port, 'POST', path, { 'X-Thing': 'v', 'Content-Type': 'text/plain' }, 'hello');
+    expect(viaNode.status).toBe(200);
+    expect(viaNode.body.toString()).toBe(viaServe.body.toString());
+    expect(viaNode.body.toString()).toContain('PATH_INFO=/a b/\xc3\xa9');
+  });
+
+  it('reads request bodies (fixed, chunked, spooled past bodyMemoryLimit)', async () => {
+    const app: App = (e, sr) => { const b = e['wsgi.input'].read(); sr('200 OK', TEXT); return [`${b.length}:${b.subarray(0, 3).toString()}:${b[b.length - 1]}`]; };
+    const port = await listen(toNodeListener(validator(app), { bodyMemoryLimit: 1024 }));
+    const big = Buffer.alloc(200_000, 'x');
+    big[big.length - 1] = 7;
+    expect((await rawRequest(port, 'PUT', '/', {}, big)).body.toString()).toBe('200000:xxx:7');
+    expect((await rawRequest(port, 'POST', '/', { 'Transfer-Encoding': 'chunked' }, 'abcdef')).body.toString()).toBe('6:abc:102');
+  });
+
+  it('413 past maxBodySize, declared or streamed', async () => {
+    const app: App = (_e, sr) => { sr('200 OK', TEXT); return ['ok']; };
+    const port = await listen(toNodeListener(app, { maxBodySize: 10 }));
+    expect((await rawRequest(port, 'POST', '/', {}, 'x'.repeat(11))).status).toBe(413);
+    expect((await rawRequest(port, 'POST', '/', { 'Transfer-Encoding': 'chunked' }, 'x'.repeat(50))).status).toBe(413);
+  });
+
+  it('sets Content-Length for known lengths; HEAD and 204 have no body', async () => {
+    const app: App = (e, sr) => { sr(e.PATH_INFO === '/none' ? '204 No Content' : '200 OK', e.PATH_INFO === '/none' ? [] : TEXT); return e.PATH_INFO === '/none' ? [] : ['ab', 'cd']; };
+    const port = await listen(toNodeListener(validator(app)));
+    const get = await rawRequest(port, 'GET', '/');
+    expect([get.headers['content-length'], get.body.toString()]).toEqual(['4', 'abcd']);
+    const head = await rawRequest(port, 'HEAD', '/');
+    expect([head.headers['content-length'], head.body.length]).toEqual(['4', 0]);
+    expect((await rawRequest(port, 'GET', '/none')).status).toBe(204);
+  });
+
+  it('500 before the head, a cut connection after it', async () => {
+    const errors = collectingErrors();
+    const app: App = (e, sr) => {
+      if (e.PATH_INFO === '/early') throw new Error('early');
+      sr('200 OK', TEXT);
+      return (function* () { yield 'partial'; throw new Error('late'); })();
+    };
+    const port = await listen(toNodeListener(app, { errors }));
+    expect((await rawRequest(port, 'GET', '/early')).status).toBe(500);
+    await expect(rawRequest(port, 'GET', '/late')).rejects.toThrow();
+    expect(errors.text).toMatch(/early[\s\S]*late/);
+  });
+
+  it('applies backpressure: a client that stops reading stops the body being pulled', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'z');
+    const total = 4096; // 256 MiB if it were all produced
+    let produced = 0;
+    let closed = 0;
+    const app: App = (_e, sr) => {
+      sr('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return { *[Symbol.iterator]() { for (; produced < total; produced++) yield chunk; }, close: () => { closed++; } } as Body;
+    };
+    const port = await listen(toNodeListener(app));
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise<void>((r) => socket.once('data', () => { socket.pause(); r(); }));
+    // Wait until production stalls (the socket buffers are full).
+    let last = -1;
+    await eventually(() => { const stalled = produced === last; last = produced; return stalled && produced > 0; });
+    expect(produced).toBeLessThan(total / 4);
+    // A client that goes away: the body is closed exactly once.
+    socket.destroy();
+    await eventually(() => closed > 0);
+    expect(closed).toBe(1);
+    expect(produced).toBeLessThan(total);
+  });
+
+  it('takes SCRIPT_NAME from express\'s req.baseUrl', async () => {
+    const app: App = (e, sr) => { sr('200 OK', TEXT); return [`${e.SCRIPT_NAME}|${e.PATH_INFO}`]; };
+    const listener = toNodeListener(app);
+    const port = await listen((req, res) => {
+      // What express does for app.use('/mounted', listener).
+      (req as IncomingMessage & { baseUrl: string }).baseUrl = '/mounted';
+      req.url = req.url!.slice('/mounted'.length) || '/';
+      listener(req, res);
+    });
+    expect((await rawRequest(port, 'GET', '/mounted/x/y')).body.toString()).toBe('/mounted|/x/y');
+  });
+});
