@@ -69,7 +69,7 @@ export class Supervisor {
     const rest = Array.from({ length: this.target - 1 }, () => this.spawn());
     for (const slot of rest) if (!(await slot.ready)) return this.abortBoot(slot);
     this.everReady = true;
-    for (const bind of this.binds) this.log.info(`Listening at: ${formatBind(bind)} (${process.pid})`);
+    this.binds.forEach((bind, i) => this.log.info(`Listening at: ${formatBind(bind, this.ports?.[i])} (${process.pid})`));
     this.log.info(`Using engine ${this.plan.engine} (${this.plan.why}), ${this.target} worker${this.target > 1 ? 's' : ''}`);
     this.monitor = setInterval(() => this.checkWorkers(), MONITOR_MS);
     if (this.config.reload) {
