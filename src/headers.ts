@@ -18,33 +18,56 @@ const HOP_BY_HOP = new Set([
   'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade',
 ]);
 
-export function checkStatus(status: unknown): string {
+/** Statuses already checked, with whether they are ASCII (apps use a handful). */
+const knownStatuses = new Map<string, boolean>();
+
+/** Validates a status; returns true when it is pure ASCII. */
+export function checkStatus(status: unknown): boolean {
   if (typeof status !== 'string') throw new InvalidStatusError(`status must be a string like "200 OK", got ${typeof status}`);
+  const known = knownStatuses.get(status);
+  if (known !== undefined) return known;
   if (!STATUS.test(status)) {
     throw new InvalidStatusError(`status must be "NNN Reason" with a final status 200-599 and latin-1 text, got ${JSON.stringify(status)}`);
   }
-  return status;
+  const ascii = ASCII_VALUE.test(status);
+  if (knownStatuses.size < KNOWN_MAX) knownStatuses.set(status, ascii);
+  return ascii;
 }
 
-/** What the server needs to know about the app's headers. */
+/** What the server needs to know about the app's headers; filled in by checkHeaders. */
 export interface CheckedHeaders {
   /** Flat [name, value, …], Content-Length removed (the engine writes framing). */
-  flat: string[];
+  headers: string[];
   /** Content-Length the app declared, or -1. */
-  contentLength: number;
+  appContentLength: number;
   hasDate: boolean;
   hasServer: boolean;
   /** Every name and value is ASCII (engines that encode strings as UTF-8 need to know). */
   ascii: boolean;
 }
 
-/** Values already proven ASCII-clean. Apps send the same few values (content types,
- * cache policies) on every response: a Set lookup of an internalized string is cheaper
- * than a regex scan. Bounded, so varying values cannot grow it without limit. */
-const knownValues = new Set<string>();
-const KNOWN_VALUES_MAX = 512;
+const enum NameKind { Plain, ContentLength, Date, Server }
 
-export function checkHeaders(headers: unknown): CheckedHeaders {
+/** Names and values already proven valid. Apps send the same few (content types, cache
+ * policies) on every response: a lookup of an internalized string is cheaper than a
+ * regex scan. Bounded, so varying input cannot grow them without limit. */
+const knownNames = new Map<string, NameKind>();
+const knownValues = new Set<string>();
+const KNOWN_MAX = 512;
+
+function classifyName(name: unknown, i: number): NameKind {
+  if (typeof name !== 'string' || !TOKEN.test(name)) {
+    throw new InvalidHeaderError(`headers[${i}]: name must be an RFC 9110 token, got ${JSON.stringify(name)}`);
+  }
+  const lower = name.toLowerCase();
+  if (HOP_BY_HOP.has(lower)) throw new InvalidHeaderError(`headers[${i}]: ${name} is a hop-by-hop header, which only the server may set (PEP 3333)`);
+  const kind = lower === 'content-length' ? NameKind.ContentLength : lower === 'date' ? NameKind.Date : lower === 'server' ? NameKind.Server : NameKind.Plain;
+  if (knownNames.size < KNOWN_MAX) knownNames.set(name, kind);
+  return kind;
+}
+
+/** Validate start_response's headers into `out`. */
+export function checkHeaders(headers: unknown, out: CheckedHeaders): void {
   if (!Array.isArray(headers)) throw new InvalidHeaderError(`headers must be an array of [name, value] pairs, got ${typeof headers}`);
   const flat: string[] = [];
   let contentLength = -1;
@@ -56,22 +79,16 @@ export function checkHeaders(headers: unknown): CheckedHeaders {
     if (!Array.isArray(pair) || pair.length !== 2) throw new InvalidHeaderError(`headers[${i}] must be a [name, value] pair`);
     const name: unknown = pair[0];
     const value: unknown = pair[1];
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
-      throw new InvalidHeaderError(`headers[${i}]: name must be an RFC 9110 token, got ${JSON.stringify(name)}`);
-    }
-    if (typeof value !== 'string') throw new InvalidHeaderError(`headers[${i}] (${name}): value must be a string, got ${typeof value}`);
+    const kind = knownNames.get(name as string) ?? classifyName(name, i);
+    if (typeof value !== 'string') throw new InvalidHeaderError(`headers[${i}] (${name as string}): value must be a string, got ${typeof value}`);
     if (!knownValues.has(value)) {
       if (ASCII_VALUE.test(value)) {
-        if (value.length <= 256 && knownValues.size < KNOWN_VALUES_MAX) knownValues.add(value);
+        if (value.length <= 256 && knownValues.size < KNOWN_MAX) knownValues.add(value);
       } else if (FIELD_VALUE.test(value)) ascii = false;
-      else throw new InvalidHeaderError(`headers[${i}] (${name}): value must be a latin-1 string without CR, LF, NUL or other control characters, got ${JSON.stringify(value)}`);
+      else throw new InvalidHeaderError(`headers[${i}] (${name as string}): value must be a latin-1 string without CR, LF, NUL or other control characters, got ${JSON.stringify(value)}`);
     }
-    // Most names are short and not special: test the first letter before lower-casing.
-    const c = name.charCodeAt(0) | 0x20;
-    if (c === 0x63 /* c */ || c === 0x64 /* d */ || c === 0x73 /* s */ || c === 0x6b /* k */ || c === 0x70 /* p */ || c === 0x74 /* t */ || c === 0x75 /* u */) {
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) throw new InvalidHeaderError(`headers[${i}]: ${name} is a hop-by-hop header, which only the server may set (PEP 3333)`);
-      if (lower === 'content-length') {
+    if (kind !== NameKind.Plain) {
+      if (kind === NameKind.ContentLength) {
         const v = value.trim();
         if (!/^\d{1,15}$/.test(v) || (contentLength !== -1 && Number(v) !== contentLength)) {
           throw new InvalidHeaderError(`headers[${i}]: Content-Length must be one non-negative integer, got ${JSON.stringify(value)}`);
@@ -79,10 +96,14 @@ export function checkHeaders(headers: unknown): CheckedHeaders {
         contentLength = Number(v);
         continue;
       }
-      if (lower === 'date') hasDate = true;
-      else if (lower === 'server') hasServer = true;
+      if (kind === NameKind.Date) hasDate = true;
+      else hasServer = true;
     }
-    flat.push(name, value);
+    flat.push(name as string, value);
   }
-  return { flat, contentLength, hasDate, hasServer, ascii };
+  out.headers = flat;
+  out.appContentLength = contentLength;
+  out.hasDate = hasDate;
+  out.hasServer = hasServer;
+  out.ascii = ascii;
 }

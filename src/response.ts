@@ -18,6 +18,7 @@ import { sendSimple } from './simple-response.js';
 import type { App, Body, Chunk, Environ, ErrorStream, WriteCallable } from './types.js';
 
 const enum State { Idle, Started, Committed, Done }
+const EMPTY_HEADERS: string[] = [];
 
 /** What a response needs from its server. */
 export interface ResponseContext {
@@ -27,17 +28,39 @@ export interface ResponseContext {
   closing: boolean;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-const byteLength = (chunk: Chunk): number => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+/** UTF-8 length of a chunk. Short strings are counted here: cheaper than a call into C++. */
+function byteLength(chunk: Chunk): number {
+  if (typeof chunk !== 'string') return chunk.length;
+  const n = chunk.length;
+  if (n > 64) return Buffer.byteLength(chunk);
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = chunk.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (chunk.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { bytes += 2; i++; }
+    else bytes += 2;
+  }
+  return bytes;
+}
 const isChunk = (c: unknown): c is Chunk => typeof c === 'string' || c instanceof Uint8Array;
 
-export class WsgiResponse {
+/** One response. It is also the ResponseHead the engine reads, so committing a
+ * response allocates nothing more. */
+export class WsgiResponse implements ResponseHead, CheckedHeaders {
   private state = State.Idle;
-  private status = '';
+  // ResponseHead and CheckedHeaders fields, set by start_response and commit().
+  status = '';
+  headers: string[] = EMPTY_HEADERS;
+  framing = Framing.Length;
+  contentLength = -1;
+  keepAlive = false;
+  noBody = false;
+  hasDate = false;
+  ascii = true;
+  appContentLength = -1;
+  hasServer = false;
   private statusAscii = true;
-  private headers: CheckedHeaders | undefined;
-  private framing = Framing.Length;
-  private noBody = false;
   /** Bytes still allowed under a Content-Length. */
   private remaining = 0;
   private body: unknown;
@@ -94,9 +117,9 @@ export class WsgiResponse {
     } else if (this.state !== State.Idle) {
       throw new StartResponseTwiceError();
     }
-    this.status = checkStatus(status);
-    this.statusAscii = !NON_ASCII.test(this.status);
-    this.headers = checkHeaders(headers);
+    this.statusAscii = checkStatus(status);
+    checkHeaders(headers, this);
+    this.status = status;
     this.state = State.Started;
     return this.write;
   };
@@ -142,14 +165,25 @@ export class WsgiResponse {
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i];
       if (!isChunk(c)) return this.fail(new InvalidChunkError(c));
-      const n = byteLength(c);
-      if (n > 0) { total += n; last = i; }
+      if (c.length > 0) { total += byteLength(c); last = i; }
     }
     if (this.state === State.Idle) return this.fail(new NoStartResponseError());
+    if (this.state === State.Started && this.appContentLength < 0) {
+      // The computed length matches the bytes exactly: no per-chunk accounting.
+      this.commit(total);
+      this.state = State.Done;
+      this.remaining = 0;
+      if (this.noBody) this.exchange.end();
+      else {
+        for (let i = 0; i < last; i++) if ((chunks[i] as Chunk).length > 0) this.exchange.write(chunks[i] as Chunk);
+        this.exchange.end(last === -1 ? undefined : (chunks[last] as Chunk));
+      }
+      return this.closeBody();
+    }
     if (this.state === State.Started) this.commit(total);
     for (let i = 0; i < last; i++) {
       const c = chunks[i] as Chunk;
-      if (byteLength(c) > 0) this.send(c);
+      if (c.length > 0) this.send(c);
     }
     this.complete(last === -1 ? undefined : (chunks[last] as Chunk));
   }
@@ -157,7 +191,7 @@ export class WsgiResponse {
   private sendFile(file: FileWrapper): void {
     if (this.state === State.Idle) return this.fail(new NoStartResponseError());
     const sendFile = this.exchange.sendFile;
-    if (this.state === State.Committed || !sendFile || this.headers!.contentLength >= 0) {
+    if (this.state === State.Committed || !sendFile || this.appContentLength >= 0) {
       // No zero-copy path: stream its blocks like any async body, sized when we can.
       if (this.state === State.Started) this.commit(file.length);
       if (this.noBody || file.length === 0) return this.complete(undefined);
@@ -253,31 +287,22 @@ export class WsgiResponse {
   /** Put the head on the wire. `knownLength` is the whole body's size when the server
    * knows it (array body, single chunk), else -1. */
   private commit(knownLength: number): void {
-    const h = this.headers!;
-    const code = (this.status.charCodeAt(0) - 48) * 100 + (this.status.charCodeAt(1) - 48) * 10 + (this.status.charCodeAt(2) - 48);
-    const isHead = this.exchange.head.method === 'HEAD';
-    const flat = h.flat;
-    if (!h.hasServer) flat.push('Server', this.ctx.serverHeader);
+    const status = this.status;
+    const code = (status.charCodeAt(0) - 48) * 100 + (status.charCodeAt(1) - 48) * 10 + (status.charCodeAt(2) - 48);
+    if (!this.hasServer) this.headers.push('Server', this.ctx.serverHeader);
     // RFC 9110 §15.3.5, §15.4.5: 204 and 304 have no content; 204 has no Content-Length.
-    this.noBody = isHead || code === 204 || code === 304;
-    let length = h.contentLength >= 0 ? h.contentLength : knownLength;
+    this.noBody = code === 204 || code === 304 || this.exchange.head.method === 'HEAD';
+    let length = this.appContentLength >= 0 ? this.appContentLength : knownLength;
     if (code === 204) length = -1;
     if (length >= 0) this.framing = Framing.Length;
     else if (this.noBody) this.framing = Framing.None;
     else this.framing = this.exchange.head.versionMinor >= 1 ? Framing.Chunked : Framing.Close;
+    this.contentLength = length;
     this.remaining = this.noBody ? 0 : length;
-    const head: ResponseHead = {
-      status: this.status,
-      headers: flat,
-      framing: this.framing,
-      contentLength: length,
-      keepAlive: this.keepAliveWanted && this.framing !== Framing.Close && !this.ctx.closing,
-      noBody: this.noBody,
-      hasDate: h.hasDate,
-      ascii: h.ascii && this.statusAscii,
-    };
+    this.keepAlive = this.keepAliveWanted && this.framing !== Framing.Close && !this.ctx.closing;
+    this.ascii = this.ascii && this.statusAscii;
     this.state = State.Committed;
-    this.exchange.writeHead(head);
+    this.exchange.writeHead(this);
   }
 
   /** Write one non-empty chunk; false when the socket is full. */

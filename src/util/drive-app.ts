@@ -45,6 +45,16 @@ const toBytes = (chunk: Chunk): Uint8Array => (typeof chunk === 'string' ? Buffe
 const isChunk = (c: unknown): c is Chunk => typeof c === 'string' || c instanceof Uint8Array;
 const sizeOf = (c: Chunk): number => (typeof c === 'string' ? Buffer.byteLength(c) : c.length);
 
+/** The servers' own checks (src/headers.ts); only whether they throw matters here, since
+ * the shape of their result belongs to the gateway. Returns the declared Content-Length
+ * (already validated there: one non-negative integer), or -1. */
+function validateHead(status: string, headers: [string, string][]): number {
+  checkStatus(status);
+  (checkHeaders as unknown as (headers: unknown, out: Record<string, unknown>) => unknown)(headers, {});
+  const declared = headers.find(([name]) => name.toLowerCase() === 'content-length');
+  return declared ? Number(declared[1].trim()) : -1;
+}
+
 class Call {
   state = State.Idle;
   status = '';
@@ -54,6 +64,8 @@ class Call {
   body: unknown;
   iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   iteratorDone = false;
+  /** The body is a synchronous iterable. */
+  sync = false;
   private closed = false;
   constructor(private readonly input: { close(): void } | undefined) {}
 
@@ -62,8 +74,8 @@ class Call {
     if (excInfo !== undefined && excInfo !== null) {
       if (this.state >= State.Committed) throw excInfo;
     } else if (this.state !== State.Idle) throw new StartResponseTwiceError();
-    this.status = checkStatus(status);
-    this.contentLength = checkHeaders(headers).contentLength;
+    this.contentLength = validateHead(status, headers);
+    this.status = status;
     this.headers = headers.map(([k, v]) => [k, v]);
     this.state = State.Started;
     return this.write;
@@ -126,6 +138,7 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
   call.body = result;
   let knownLength = -1;
   let first: Chunk | undefined;
+  let second: Chunk | undefined;
   try {
     if (result === null || typeof result !== 'object' || typeof result === 'string' || result instanceof Uint8Array) {
       throw new InvalidBodyError(result instanceof Uint8Array ? 'a bare Uint8Array (wrap it in an array)' : result);
@@ -137,7 +150,10 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
         knownLength += sizeOf(c);
       }
     }
-    if (typeof (result as Iterable<unknown>)[Symbol.iterator] === 'function') call.iterator = (result as Iterable<unknown>)[Symbol.iterator]();
+    if (typeof (result as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      call.iterator = (result as Iterable<unknown>)[Symbol.iterator]();
+      call.sync = true;
+    }
     else if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') call.iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     else throw new InvalidBodyError(result);
     const file = result instanceof FileWrapper && call.state === State.Started && call.queue.length === 0 ? result : undefined;
@@ -148,6 +164,12 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
         if (sizeOf(c) > 0) { first = c; break; }
       }
       if (first === undefined) knownLength = 0;
+      else if (knownLength < 0 && call.contentLength < 0 && call.sync) {
+        // Peek once, as the servers do for synchronous bodies: a one-chunk body gets a
+        // Content-Length. (Never for async bodies: the next chunk may take any time.)
+        second = await call.next();
+        if (second === undefined) knownLength = sizeOf(first);
+      }
     }
     if (call.state === State.Idle) throw new NoStartResponseError();
     if (call.contentLength >= 0) knownLength = call.contentLength;
@@ -161,7 +183,7 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
       contentLength: call.contentLength,
       knownLength,
       file,
-      body: streamBody(call, first, noBody, options),
+      body: streamBody(call, first, second, noBody, options),
       close: () => call.close(),
     };
   } catch (error) {
@@ -170,11 +192,13 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
   }
 }
 
-async function* streamBody(call: Call, first: Chunk | undefined, noBody: boolean, options: DriveOptions): AsyncGenerator<Uint8Array, void, undefined> {
+async function* streamBody(call: Call, first: Chunk | undefined, second: Chunk | undefined, noBody: boolean, options: DriveOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const declared = options.enforceLength ? call.contentLength : -1;
+  const held = [first, second].filter((c): c is Chunk => c !== undefined);
+  const next = async (): Promise<Chunk | undefined> => (held.length > 0 ? held.shift() : call.next());
   let sent = 0;
   try {
-    for (let c = first ?? (await call.next()); c !== undefined; c = await call.next()) {
+    for (let c = await next(); c !== undefined; c = await next()) {
       if (noBody || sizeOf(c) === 0) continue;
       let bytes = toBytes(c);
       if (declared >= 0 && sent + bytes.length > declared) {
