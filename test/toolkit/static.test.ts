@@ -48,11 +48,9 @@ describe.each(engines)('staticFiles over a socket (%s)', (engine) => {
     expect([head.status, head.body.length]).toEqual([200, 0]);
   });
 
-  // staticFiles leaves Content-Length to the server, which knows FileWrapper.length.
-  // Core gap: src/response.ts sendFile() falls back to chunked streaming, without a
-  // Content-Length, on engines that have no sendFile (uws, node). Expected to fail there
-  // until the gateway commits file.length in that path too.
-  (engine === 'native' ? it : it.fails)('the server derives Content-Length from the FileWrapper (GET, HEAD, 206)', async () => {
+  // staticFiles leaves Content-Length to the server, which knows FileWrapper.length
+  // (with sendfile, or in the gateway's sized streaming fallback).
+  it('the server derives Content-Length from the FileWrapper (GET, HEAD, 206)', async () => {
     const server = await serve(app, engine);
     const res = await rawRequest(server.port, 'GET', '/data.txt');
     expect(res.headers['content-length']).toBe('20');
