@@ -179,22 +179,21 @@ class EnvironState {
 
 /** The Proxy handler carries the lazy state, so the target stays a plain empty object
  * (no hidden key to filter) and building an environ costs three small allocations. */
-class LazyEnvironHandler implements ProxyHandler<Record<string, unknown>> {
-  constructor(private readonly state: EnvironState) {}
+class LazyEnvironHandler extends EnvironState implements ProxyHandler<Record<string, unknown>> {
   get(target: Record<string, unknown>, key: string | symbol): unknown {
-    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.state.materialize(target, key);
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.materialize(target, key);
     return target[key as string];
   }
   has(target: Record<string, unknown>, key: string | symbol): boolean {
-    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.state.materialize(target, key);
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.materialize(target, key);
     return key in target;
   }
   getOwnPropertyDescriptor(target: Record<string, unknown>, key: string | symbol): PropertyDescriptor | undefined {
-    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.state.materialize(target, key);
+    if (typeof key === 'string' && !Object.hasOwn(target, key)) this.materialize(target, key);
     return Reflect.getOwnPropertyDescriptor(target, key);
   }
   ownKeys(target: Record<string, unknown>): (string | symbol)[] {
-    this.state.materializeAll(target);
+    this.materializeAll(target);
     return Reflect.ownKeys(target);
   }
   set(target: Record<string, unknown>, key: string | symbol, value: unknown): boolean {
@@ -202,7 +201,7 @@ class LazyEnvironHandler implements ProxyHandler<Record<string, unknown>> {
     return true;
   }
   deleteProperty(target: Record<string, unknown>, key: string | symbol): boolean {
-    if (typeof key === 'string') this.state.forget(key);
+    if (typeof key === 'string') this.forget(key);
     return delete (target as Record<string | symbol, unknown>)[key];
   }
 }
@@ -210,5 +209,5 @@ class LazyEnvironHandler implements ProxyHandler<Record<string, unknown>> {
 /** Build the environ for one request. Costs one object and one Proxy; nothing of the
  * request is read until the app asks for it. */
 export function createEnviron(src: EnvironSource): Environ {
-  return new Proxy({}, new LazyEnvironHandler(new EnvironState(src))) as unknown as Environ;
+  return new Proxy({}, new LazyEnvironHandler(src)) as unknown as Environ;
 }
