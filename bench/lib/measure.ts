@@ -3,6 +3,7 @@
 import type { Scenario } from '../scenarios.js';
 import { treeCpuMicros } from './proc-stats.js';
 import type { RunSample } from './results.js';
+import { warmUp } from './warm-up.js';
 import { runWrk } from './wrk.js';
 
 export interface RunPlan {
@@ -10,10 +11,16 @@ export interface RunPlan {
   pid: number;
   port: number;
   script: string;
+  /** Seconds of wrk before each run, or 0 for the quick count-based warm-up. */
   warmupSeconds: number;
   seconds: number;
   clientCore: number;
 }
+
+/** --quick: requests sent before each measured run (enough for V8 to optimize the
+ * hot path), bounded in time for slow servers and 1 GiB answers. */
+const QUICK_WARMUP_REQUESTS = 10_000;
+const QUICK_WARMUP_MAX_MS = 500;
 
 export function urlOf(scenario: Scenario, port: number): string {
   return `http://127.0.0.1:${port}${scenario.path}`;
@@ -24,7 +31,8 @@ export async function measureRun(plan: RunPlan): Promise<RunSample> {
     url: urlOf(plan.scenario, plan.port), script: plan.script, connections: plan.scenario.connections,
     timeoutSeconds: plan.scenario.timeoutSeconds, core: plan.clientCore,
   };
-  await runWrk({ ...base, seconds: plan.warmupSeconds });
+  if (plan.warmupSeconds > 0) await runWrk({ ...base, seconds: plan.warmupSeconds });
+  else await warmUp(plan.scenario, plan.port, QUICK_WARMUP_REQUESTS, QUICK_WARMUP_MAX_MS);
   const cpuBefore = treeCpuMicros(plan.pid);
   const wallBefore = process.hrtime.bigint();
   const wrk = await runWrk({ ...base, seconds: plan.seconds });

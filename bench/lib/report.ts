@@ -70,7 +70,7 @@ export function machineLines(report: BenchReport): string[] {
   const o = report.options;
   return [
     `- ${m.nproc} cores, ${m.cpuModel}, Linux ${m.kernel}; Node ${m.node}; ${m.uws}; ${m.wrk}`,
-    `- server on core ${m.serverCore}, wrk (-t1) on core ${m.clientCore}; ${o.runs} run(s) of ${o.seconds} s per row, each after a ${o.warmupSeconds} s warm-up; medians quoted`,
+    `- server on core ${m.serverCore}, wrk (-t1) on core ${m.clientCore}; ${o.runs} run(s) of ${o.seconds} s per row, each after ${o.warmupSeconds > 0 ? `a ${o.warmupSeconds} s wrk warm-up` : 'a warm-up of 10,000 requests (at most 0.5 s)'}; medians quoted`,
     `- load average (1 min) ${m.loadBefore.toFixed(2)} before, ${m.loadAfter.toFixed(2)} after; ${m.date}`,
     `- command: \`${o.command}\``,
   ];
