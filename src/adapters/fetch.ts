@@ -13,11 +13,11 @@ import { driveApp } from '../util/drive-app.js';
 import { buildEnviron } from '../util/request-head.js';
 import { requestUri } from '../util/uri.js';
 import { receiveStream, type BodyLimits } from './receive.js';
+import { HOP_BY_HOP } from '../util/hop-by-hop.js';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 /** PEP 3333 "Other HTTP Features": hop-by-hop fields are the server's. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
 const READ_SIZE = 64 * 1024;
 
 /** The request as a fetch Request: URL from wsgiref request_uri, HTTP_* keys as headers,

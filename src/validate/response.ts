@@ -3,13 +3,12 @@
 // check_status, check_headers and check_content_type.
 
 import { show, type Report } from './rules.js';
+import { HOP_BY_HOP } from '../util/hop-by-hop.js';
 
 // RFC 9110 §5.6.2: token = 1*tchar.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 9110 §5.5: VCHAR, SP, HTAB and obs-text (latin-1 80–FF); no other controls.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// PEP 3333 "Other HTTP Features": hop-by-hop headers belong to the server.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
 
 /** Returns the status code. */
 export function checkStatus(status: unknown, report: Report): number {

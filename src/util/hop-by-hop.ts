@@ -1,0 +1,7 @@
+// PEP 3333 "Other HTTP Features": hop-by-hop headers (RFC 9110 §7.6.1) belong to the
+// server; an application must not send them. The gateway's own copy lives in
+// src/headers.ts (not exported: it is on the hot path).
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
+  'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade',
+]);
