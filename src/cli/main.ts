@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createLogger } from './logger.js';
 import { helpText, parseCli, UsageError } from './options.js';
-import { clearStaleSocket, planEngine } from './plan.js';
+import { clearStaleSocket, freePort, planEngine } from './plan.js';
 import { AppLoadError, execArgvFor, parseAppSpec, resolveModule } from './load-app.js';
 import { Supervisor } from './supervisor.js';
 
@@ -23,10 +23,17 @@ async function main(): Promise<number> {
     if (parsed.kind === 'version') { process.stdout.write(version() + '\n'); return 0; }
     const config = parsed.config;
     // Fail fast, in the supervisor, on what every worker would fail on.
-    resolveModule(parseAppSpec(config.module).module, process.cwd());
-    execArgvFor(config.module);
+    try {
+      resolveModule(parseAppSpec(config.module).module, process.cwd());
+      execArgvFor(config.module);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
     const plan = await planEngine(config);
-    for (const bind of config.binds) if (bind.kind === 'unix') await clearStaleSocket(bind.path);
+    for (const bind of config.binds) {
+      if (bind.kind === 'unix') await clearStaleSocket(bind.path);
+      else if (bind.port === 0 && plan.reusePort) bind.port = await freePort(bind.host);
+    }
     const log = createLogger(config.errorLog, config.logLevel);
     const supervisor = new Supervisor(config, plan, log);
     await supervisor.start();

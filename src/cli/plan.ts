@@ -9,7 +9,7 @@
 //                      shared that way, so several workers on unix:PATH need engine node.
 
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { availableEngines } from '../engines/index.js';
 import type { EngineName } from '../types.js';
 import { UsageError, type CliConfig } from './options.js';
@@ -37,6 +37,19 @@ export async function planEngine(config: CliConfig): Promise<Plan> {
   const engine = available[0];
   if (!engine) throw new UsageError('no engine loads here');
   return { engine, reusePort: engine !== 'node', why: 'fastest engine that loads here' };
+}
+
+/** SO_REUSEPORT engines and port 0: uSockets sets SO_REUSEPORT only on a non-zero port,
+ * so the supervisor picks a free port once and every worker binds that one. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /** A socket file left by a server that died: remove it, or say who still uses it. */

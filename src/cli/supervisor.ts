@@ -65,7 +65,6 @@ export class Supervisor {
     this.installSignals();
     const first = this.spawn();
     if (!(await first.ready)) return this.abortBoot(first);
-    if (this.plan.reusePort) this.resolvePorts();
     const rest = Array.from({ length: this.target - 1 }, () => this.spawn());
     for (const slot of rest) if (!(await slot.ready)) return this.abortBoot(slot);
     this.everReady = true;
@@ -82,12 +81,6 @@ export class Supervisor {
   }
 
   private ports: number[] | undefined;
-
-  /** Port 0: the first worker got a port from the kernel; the others must share it. */
-  private resolvePorts(): void {
-    const ports = this.ports ?? [];
-    this.binds = this.binds.map((b, i) => (b.kind === 'tcp' && b.port === 0 && ports[i] ? { ...b, port: ports[i]! } : b));
-  }
 
   private spawn(): Slot {
     const spec: WorkerSpec = {
