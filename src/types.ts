@@ -8,8 +8,10 @@
 export type Chunk = Uint8Array | string;
 
 /** PEP 3333: "the application object must return an iterable yielding zero or more
- * bytestrings". JS adds async iterables for bodies produced with await. */
-export type Body = Iterable<Chunk> | AsyncIterable<Chunk>;
+ * bytestrings". JS adds async iterables for bodies produced with await. PEP 3333: "If
+ * the iterable returned by the application has a close() method, the server or gateway
+ * must call that method upon completion of the current request". */
+export type Body = (Iterable<Chunk> | AsyncIterable<Chunk>) & { close?: () => void };
 
 /** PEP 3333 "The write() Callable": imperative, unbuffered output. */
 export type WriteCallable = (chunk: Chunk) => void;

@@ -43,7 +43,7 @@ export function parseResponses(data: Buffer, methods: string[] = [], ended = tru
     let pos = headEnd + 4;
     if (status >= 100 && status < 200) { at = pos; continue; } // interim
     const isHead = methods[responses.length] === 'HEAD';
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     let framing: RawResponse['framing'];
     const te = headers.get('transfer-encoding')?.join(',');
     const cl = headers.get('content-length');

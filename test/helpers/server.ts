@@ -2,6 +2,7 @@
 
 import { afterEach } from 'vitest';
 import { availableEngines, serveFast } from '../../src/index.js';
+import { validator } from '../../src/validate/index.js';
 import type { App, EngineName, Server, ServeOptions } from '../../src/types.js';
 
 /** Engines this machine can run, e.g. ['native', 'uws', 'node']. TSGI_TEST_ENGINES
@@ -17,8 +18,11 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-export async function start(app: App, engine: EngineName, options: ServeOptions = {}): Promise<Server> {
-  const server = await serveFast(app, { host: '127.0.0.1', port: 0, engine, ...options });
+/** Start `app` on `engine`. The app runs behind tsgi/validate's validator, so every
+ * test also checks that our servers keep their side of PEP 3333; tests of deliberate
+ * misuse pass `{ validate: false }`. */
+export async function start(app: App, engine: EngineName, options: ServeOptions = {}, { validate = true } = {}): Promise<Server> {
+  const server = await serveFast(validate ? validator(app) : app, { host: '127.0.0.1', port: 0, engine, ...options });
   running.push(server);
   return server;
 }
