@@ -24,9 +24,11 @@ export interface NodeListenerOptions extends BodyLimits {
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** A short answer of our own; the connection closes after it, since unread request
+ * bytes may follow (RFC 9112 §9.6). */
 function simple(res: ServerResponse, code: number, text: string): void {
   if (res.headersSent) { res.destroy(); return; }
-  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) + 1 });
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) + 1, Connection: 'close' });
   res.end(text + '\n');
 }
 

@@ -62,11 +62,13 @@ export function compress(app: App, options: CompressOptions = {}): App {
       ? negotiateEncoding(environ.HTTP_ACCEPT_ENCODING as string | undefined, offered) : undefined;
     if (!coding || (response.knownLength >= 0 && response.knownLength < threshold)) return passThrough(response, startResponse);
 
-    // Unknown length: look at up to `threshold` bytes before deciding.
+    // Unknown length of a synchronous body: look at up to `threshold` bytes before
+    // deciding (nothing waits). An async body is a stream whose next chunk may be far
+    // off (server-sent events): compress it at once rather than hold its first chunks.
     const buffered: Uint8Array[] = [];
     let size = 0;
     let ended = false;
-    if (response.knownLength < 0) {
+    if (response.knownLength < 0 && !response.streaming) {
       for (;;) {
         const step = await response.body.next();
         if (step.done) { ended = true; break; }

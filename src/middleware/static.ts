@@ -122,11 +122,17 @@ function sendFile(environ: Environ, startResponse: StartResponse, fd: number, st
     return plainResponse(startResponse, '416 Range Not Satisfiable', 'Range Not Satisfiable', [['Content-Range', range.contentRange]]);
   }
   const file = { fd, close: () => closeSync(fd) };
-  if (range.kind === 'partial') {
-    startResponse('206 Partial Content', [...headers, ['Content-Range', range.contentRange]]);
-    return new FileWrapper(file, blockSize, { offset: range.offset, length: range.length });
+  try {
+    if (range.kind === 'partial') {
+      startResponse('206 Partial Content', [...headers, ['Content-Range', range.contentRange]]);
+      return new FileWrapper(file, blockSize, { offset: range.offset, length: range.length });
+    }
+    startResponse('200 OK', headers);
+  } catch (error) {
+    // start_response refused (e.g. a second call): nothing owns the descriptor yet.
+    closeSync(fd);
+    throw error;
   }
-  startResponse('200 OK', headers);
   // PEP 3333: use the server's wsgi.file_wrapper when it offers one.
   const factory = environ['wsgi.file_wrapper'] as FileWrapperFactory | undefined;
   return typeof factory === 'function' ? factory(file, blockSize) : new FileWrapper(file, blockSize, { offset: 0, length: stat.size });

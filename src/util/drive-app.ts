@@ -35,6 +35,8 @@ export interface DrivenResponse {
   knownLength: number;
   /** The app returned a FileWrapper and wrote nothing: a server may sendfile it. */
   file: FileWrapper | undefined;
+  /** The body is an async iterable: its next chunk may take any time to come. */
+  streaming: boolean;
   /** The body bytes from the first chunk on. Iterate at most once. */
   body: AsyncGenerator<Uint8Array, void, undefined>;
   /** Release the app's body (close() once). Safe to call again, and after iteration. */
@@ -183,6 +185,7 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
       contentLength: call.contentLength,
       knownLength,
       file,
+      streaming: !call.sync,
       body: streamBody(call, first, second, noBody, options),
       close: () => call.close(),
     };

@@ -42,8 +42,9 @@ export function checkHeaders(headers: unknown, code: number, report: Report): vo
     }
     if (lower === 'content-type') contentType = true;
   });
-  // wsgiref.validate check_content_type; RFC 9110 §15.3.5, §15.4.5.
+  // wsgiref.validate check_content_type makes these errors; RFC 9110 §8.3 only says a
+  // sender SHOULD send Content-Type with content, so here they are warnings.
   const noContent = code === 204 || code === 304;
-  if (noContent && contentType) report.fail('content-type', `a ${code} response has no content, so no Content-Type`);
-  if (!noContent && !contentType) report.fail('content-type', `no Content-Type header in a ${code} response (wsgiref.validate)`);
+  if (noContent && contentType) report.warn('content-type', `a ${code} response has no content, so Content-Type describes nothing (RFC 9110 §15.3.5, §15.4.5)`);
+  if (!noContent && !contentType) report.warn('content-type', `no Content-Type header in a ${code} response (RFC 9110 §8.3: SHOULD)`);
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App, Body } from '../../src/types.js';
@@ -61,6 +61,19 @@ describe('toNodeListener', () => {
     const port = await listen(toNodeListener(app, { maxBodySize: 10, errors: collectingErrors() }));
     expect((await rawRequest(port, 'POST', '/', {}, 'x'.repeat(11))).status).toBe(413);
     expect((await rawRequest(port, 'POST', '/', { 'Transfer-Encoding': 'chunked' }, 'x'.repeat(50))).status).toBe(413);
+    // A large streamed body: the 413 must still reach the client (the request is drained,
+    // not destroyed under it).
+    const status = await new Promise<number | string>((resolve) => {
+      const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/', headers: { 'Transfer-Encoding': 'chunked' } }, (res) => { resolve(res.statusCode!); res.resume(); });
+      req.on('error', (error) => resolve(String(error)));
+      let sent = 0;
+      const pump = (): void => {
+        while (sent++ < 200) if (!req.write(Buffer.alloc(16384))) { req.once('drain', pump); return; }
+        req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
   });
 
   it('sets Content-Length for known lengths; HEAD and 204 have no body', async () => {

@@ -75,6 +75,29 @@ describe('compress', () => {
     expect(res.headers.get('vary')).toBe('Origin, Accept-Encoding');
   });
 
+  it('streams: an async body is compressed from its first small chunk, not held back', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    const sse: App = (_e, sr) => (async function* () {
+      sr('200 OK', [['Content-Type', 'text/event-stream']]);
+      yield 'data: 1\n\n';
+      await gate;
+      yield 'data: 2\n\n';
+    })();
+    const body = await compress(sse)({ REQUEST_METHOD: 'GET', HTTP_ACCEPT_ENCODING: 'gzip' } as never, () => () => {}) as AsyncIterable<Uint8Array> & { close(): void };
+    const it = body[Symbol.asyncIterator]();
+    const first = await it.next(); // would hang if compress waited for `threshold` bytes
+    const gunzip = createGunzip();
+    const out: Buffer[] = [];
+    gunzip.on('data', (c: Buffer) => out.push(c));
+    await new Promise<void>((r) => gunzip.write(first.value!, () => r()));
+    await new Promise<void>((r) => gunzip.flush(() => r()));
+    expect(Buffer.concat(out).toString()).toBe('data: 1\n\n');
+    release();
+    for (let step = await it.next(); !step.done; step = await it.next()) { /* drain */ }
+    body.close();
+  });
+
   it('streams: each chunk is flushed as the app produces it', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => { release = r; });

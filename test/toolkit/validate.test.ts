@@ -108,8 +108,6 @@ describe('validator: application-side rules', () => {
     ['header-value', (_e, sr) => { sr('200 OK', [...TEXT, ['X', 'snow ☃']]); return []; }],
     ['header-hop-by-hop', (_e, sr) => { sr('200 OK', [...TEXT, ['Connection', 'close']]); return []; }],
     ['content-length', (_e, sr) => { sr('200 OK', [...TEXT, ['Content-Length', '-1']]); return []; }],
-    ['content-type', (_e, sr) => { sr('200 OK', []); return []; }],
-    ['content-type', (_e, sr) => { sr('304 Not Modified', TEXT); return []; }],
     ['start-response-twice', (_e, sr) => { sr('200 OK', TEXT); sr('500 Oops', TEXT); return []; }],
     ['start-response-args', (_e, sr) => { (sr as unknown as (s: string) => void)('200 OK'); return []; }],
     ['write-type', (_e, sr) => { sr('200 OK', TEXT)(42 as unknown as string); return []; }],
@@ -150,6 +148,19 @@ describe('validator: application-side rules', () => {
     expect([...body]).toEqual(['x']);
     body.close();
     expect(warnings).toEqual(['query-string', 'status-reason']);
+  });
+
+  it('warns on a missing Content-Type, and on one in a 204/304 (RFC 9110 §8.3 SHOULD)', async () => {
+    const warned = async (app: App): Promise<string[]> => {
+      const rules: string[] = [];
+      const body = validator(app, { onWarning: (_m, r) => { rules.push(r); } })(setupTestingDefaults({}), () => () => {}) as Iterable<string> & { close(): void };
+      [...body];
+      body.close();
+      return rules;
+    };
+    expect(await warned((_e, sr) => { sr('200 OK', []); return ['x']; })).toEqual(['content-type']);
+    expect(await warned((_e, sr) => { sr('304 Not Modified', TEXT); return []; })).toEqual(['content-type']);
+    expect(await warned((_e, sr) => { sr('204 No Content', []); return []; })).toEqual([]);
   });
 });
 
