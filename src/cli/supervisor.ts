@@ -205,6 +205,7 @@ export class Supervisor {
   /** SIGHUP / --reload: every current worker, one by one, by a freshly loaded one. */
   reloadAll(): void {
     for (const slot of [...this.slots]) if (slot.state !== 'stopping') void this.replace(slot, 'reload');
+    void this.replacements.then(() => { if (!this.shuttingDown) this.log.info(`reload complete: ${this.liveCount()} workers`); });
   }
 
   shutdown(signal: string): void {

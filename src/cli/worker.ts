@@ -8,6 +8,7 @@ import type { Server } from '../types.js';
 import { composeApp } from './compose-app.js';
 import { AppLoadError, loadApp } from './load-app.js';
 import { createLogger, openLogTarget } from './logger.js';
+import { deferIdleConnectionClose } from './node-drain.js';
 import { WORKER_SPEC_ENV, type SupervisorMessage, type WorkerMessage, type WorkerSpec } from './protocol.js';
 
 /** Exit codes, as gunicorn: 3 the worker could not boot, 4 the app could not load. */
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       : undefined,
   });
 
+  if (spec.engine === 'node') deferIdleConnectionClose();
   const servers: Server[] = [];
   try {
     for (const bind of spec.binds) {
