@@ -1,4 +1,5 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +92,36 @@ describe('validator: accepts what tsgi servers and tools produce', () => {
     const res = await handler(new Request('http://h.test/gen', { method: 'POST', body: 'ab\ncd' }));
     expect(await res.text()).toBe('gen 5');
   });
+});
+
+/** Send exact bytes; resolve with the response once the server closes. */
+function exchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let out = '';
+    socket.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+    socket.write(Buffer.from(bytes, 'latin1'));
+  });
+}
+
+describe('validator: server bugs it finds', () => {
+  // Raw obs-text bytes (RFC 9110 §5.5 allows them in field values; in a request-target a
+  // server may refuse them with 400) must reach the app as one latin-1 code unit per byte
+  // (PEP 3333 "Unicode Issues"). Known core gap: the uws engine decodes the target as UTF-8
+  // (PATH_INFO "/\ufffd") and cuts the header value at the byte (HTTP_X "caf"), so the
+  // validator answers 500 there. Expected to fail on uws until the engine is fixed.
+  for (const engine of engines) {
+    (engine === 'uws' ? it.fails : it)(`latin-1 bytes in the target and a header stay latin-1 (${engine})`, async () => {
+      const app = validator((e, sr) => { sr('200 OK', TEXT); return [Buffer.from(`${e.PATH_INFO}|${e.QUERY_STRING}|${e.HTTP_X}`, 'latin1')]; }, noWarnings);
+      const server = await serve(app, engine);
+      const header = await exchange(server.port, 'GET /a HTTP/1.1\r\nHost: h\r\nX: caf\xe9\r\nConnection: close\r\n\r\n');
+      expect(header.endsWith('/a||caf\xe9')).toBe(true);
+      const target = await exchange(server.port, 'GET /\xe9?q=\xe9 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+      expect(target.startsWith('HTTP/1.1 400') || target.endsWith('/\xe9|q=\xe9|undefined')).toBe(true);
+    });
+  }
 });
 
 describe('validator: application-side rules', () => {
