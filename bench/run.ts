@@ -56,6 +56,7 @@ async function main(options: BenchOptions): Promise<void> {
     seconds: options.seconds,
     fullCheck: !options.quick,
     clientCore: CLIENT_CORE,
+    serverCore: SERVER_CORE,
     idleConnections: scenario.idleConnections > 0 ? (options.idleConnections ?? scenario.idleConnections) : 0,
     script: writeWrkScript(tmpDir, scenario.name, scenario.wrkScript),
   }));

@@ -1,7 +1,7 @@
 // One measured run: warm-up, then wrk with the server's CPU time read before and after.
 
 import type { Scenario } from '../scenarios.js';
-import { treeCpuMicros } from './proc-stats.js';
+import { coreBusyMicros, treeCpuMicros } from './proc-stats.js';
 import type { RunSample } from './results.js';
 import { warmUp } from './warm-up.js';
 import { runWrk } from './wrk.js';
@@ -15,6 +15,7 @@ export interface RunPlan {
   warmupSeconds: number;
   seconds: number;
   clientCore: number;
+  serverCore: number;
 }
 
 /** --quick: requests sent before each measured run (enough for V8 to optimize the
@@ -34,10 +35,13 @@ export async function measureRun(plan: RunPlan): Promise<RunSample> {
   if (plan.warmupSeconds > 0) await runWrk({ ...base, seconds: plan.warmupSeconds });
   else await warmUp(plan.scenario, plan.port, QUICK_WARMUP_REQUESTS, QUICK_WARMUP_MAX_MS);
   const cpuBefore = treeCpuMicros(plan.pid);
+  const coreBefore = coreBusyMicros(plan.serverCore);
   const wallBefore = process.hrtime.bigint();
   const wrk = await runWrk({ ...base, seconds: plan.seconds });
   const wallUs = Number(process.hrtime.bigint() - wallBefore) / 1000;
   const cpuUs = treeCpuMicros(plan.pid) - cpuBefore;
+  // Busy time of the server's core not spent by the server: other work competing.
+  const foreignUs = Math.max(0, coreBusyMicros(plan.serverCore) - coreBefore - cpuUs);
   const seconds = wrk.durationUs / 1e6;
   const mib = wrk.bytes / (1024 * 1024);
   const e = wrk.errors;
@@ -47,6 +51,7 @@ export async function measureRun(plan: RunPlan): Promise<RunSample> {
     megabytesPerSecond: wrk.bytes / 1e6 / seconds,
     cpuUsPerMiB: mib > 0 ? cpuUs / mib : 0,
     busyPercent: (cpuUs / wallUs) * 100,
+    foreignPercent: (foreignUs / wallUs) * 100,
     p50Us: wrk.p50Us,
     p99Us: wrk.p99Us,
     requests: wrk.requests,

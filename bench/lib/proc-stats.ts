@@ -76,3 +76,14 @@ export function treeRssKb(pid: number): number {
 export function loadAverage(): number {
   return Number(readOrEmpty('/proc/loadavg').split(' ')[0]) || 0;
 }
+
+/** Busy time of one core since boot in microseconds, from /proc/stat (all states but
+ * idle and iowait). */
+export function coreBusyMicros(core: number): number {
+  const line = readOrEmpty('/proc/stat').split('\n').find((l) => l.startsWith(`cpu${core} `));
+  if (!line) return 0;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return ((total - idle) * 1e6) / clockTicks();
+}

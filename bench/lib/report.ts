@@ -27,13 +27,13 @@ function cells(row: Row, rows: readonly Row[]): string[] {
   }
   const errors = m.errors > 0 ? ` ⚠ ${int(m.errors)} errors` : '';
   return [
-    ...head, rate + errors, cpu, ratio === undefined ? '' : `${fixed(ratio, 2)}x`, `${int(m.busyPercent)}%`,
+    ...head, rate + errors, cpu, ratio === undefined ? '' : `${fixed(ratio, 2)}x`, `${int(m.busyPercent)}% / ${int(m.foreignPercent)}%`,
     latency(m.p50Us), latency(m.p99Us), rss, `±${fixed((row.spreadPercent ?? 0) / 2, 0)}%`,
   ];
 }
 
 export function markdownTable(report: BenchReport): string {
-  const header = ['scenario', 'server', 'req/s', 'CPU µs/req', 'vs uws-raw', 'server busy', 'p50', 'p99', 'peak RSS', 'spread'];
+  const header = ['scenario', 'server', 'req/s', 'CPU µs/req', 'vs uws-raw', 'server busy / other on its core', 'p50', 'p99', 'peak RSS', 'spread'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
   for (const row of report.rows) lines.push(`| ${cells(row, report.rows).join(' | ')} |`);
   return lines.join('\n');

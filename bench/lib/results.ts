@@ -12,6 +12,9 @@ export interface RunSample {
   cpuUsPerMiB: number;
   /** Server CPU time / wall time: near 100% the server is the bottleneck. */
   busyPercent: number;
+  /** Busy time of the server's core spent by other processes (and interrupts) during the
+   * run, percent of wall time: how noisy the machine was for this row. */
+  foreignPercent: number;
   p50Us: number;
   p99Us: number;
   requests: number;

@@ -27,6 +27,7 @@ export interface ScenarioPlan {
   /** Check the whole answer (the full 1 GiB file) rather than its start. */
   fullCheck: boolean;
   clientCore: number;
+  serverCore: number;
   idleConnections: number;
   script: string;
 }
@@ -62,7 +63,7 @@ async function measure(plan: ScenarioPlan, live: Live, run: number, progress: Pr
   try {
     const sample = await measureRun({
       scenario: plan.scenario, pid: server.pid, port: server.port, script: plan.script,
-      warmupSeconds: plan.warmupSeconds, seconds: plan.seconds, clientCore: plan.clientCore,
+      warmupSeconds: plan.warmupSeconds, seconds: plan.seconds, clientCore: plan.clientCore, serverCore: plan.serverCore,
     });
     if (sample.errors > 0) progress.note(`  ${plan.scenario.name} · ${row.server}: wrk reported ${sample.errors} errors in run ${run}`);
     row.runs.push(sample);
