@@ -15,3 +15,15 @@ export function knownGap(engine: string, topic: 'graceful-close'): string | unde
   }
   return undefined;
 }
+
+/** Timeouts the engine enforces, in seconds: undefined = not (quickly) enforced, with why. */
+export const HEADER_TIMEOUT_GAP: Record<string, string | undefined> = {
+  node: "node:http checks headersTimeout only every connectionsCheckingInterval (30 s by default), which src/engines/node.ts does not lower",
+  uws: undefined,
+  native: undefined,
+};
+export const KEEP_ALIVE_GAP: Record<string, string | undefined> = {
+  node: undefined,
+  uws: 'uWebSockets.js 20.30 has a fixed 10 s idle timeout; ServeOptions.keepAliveTimeout is ignored',
+  native: undefined,
+};
