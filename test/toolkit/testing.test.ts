@@ -6,6 +6,9 @@ import { validator } from '../../src/validate/index.js';
 import { engines, rawRequest, serve, echoEnviron } from './helpers.js';
 
 const TEXT: [string, string][] = [['Content-Type', 'text/plain']];
+// The comparison server: uws v20.30 drops a connection whose request has a header name
+// with "_" (no answer at all), which the X_Under case below needs.
+const reference = engines.find((e) => e !== 'uws') ?? engines[0]!;
 
 describe('testClient', () => {
   it('returns status, headers, body bytes and text', async () => {
@@ -22,14 +25,14 @@ describe('testClient', () => {
     const keys = ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'CONTENT_TYPE', 'CONTENT_LENGTH', 'SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL', 'HTTP_X_CUSTOM', 'HTTP_ACCEPT', 'wsgi.version', 'wsgi.url_scheme', 'wsgi.input_terminated'];
     const app = validator(echoEnviron(...keys));
     const headers = { 'X-Custom': 'v1', Accept: 'a/b', 'X_Under': 'dropped' };
-    const server = await serve(app, engines[0]!);
+    const server = await serve(app, reference);
     const overSocket = JSON.parse((await rawRequest(server.port, 'POST', '/p%20q/%C3%A9?x=%20&y', { ...headers, Host: `localhost:${server.port}`, 'Content-Type': 'text/plain' }, 'body')).body.toString());
     const inProcess = (await testClient(app, { host: `localhost:${server.port}` }).post('/p%20q/%C3%A9?x=%20&y', { headers: { ...headers, 'Content-Type': 'text/plain' }, body: 'body' })).json();
     expect(inProcess).toEqual(overSocket);
     expect((inProcess as Record<string, string>).PATH_INFO).toBe('/p q/\xc3\xa9');
     // Full key set too (node:http sends Connection: close, so the client sends a Connection too).
     const allKeys: App = (e, sr) => { sr('200 OK', TEXT); return [Object.keys(e).filter((k) => k !== 'REMOTE_PORT').sort().join(',')]; };
-    const server2 = await serve(allKeys, engines[0]!);
+    const server2 = await serve(allKeys, reference);
     const socketKeys = (await rawRequest(server2.port, 'GET', '/?a=1', { Accept: 'x' })).body.toString();
     expect((await testClient(allKeys).get('/?a=1', { headers: { Accept: 'x', Connection: 'keep-alive' } })).text).toBe(socketKeys);
     expect(socketKeys).toContain('HTTP_CONNECTION,HTTP_HOST,PATH_INFO,QUERY_STRING,REMOTE_ADDR,REQUEST_METHOD,SCRIPT_NAME');
