@@ -72,6 +72,7 @@ export function staticFiles(root: string, options: StaticOptions = {}): App {
     } catch {
       return notFound();
     }
+    let isIndex = false;
     if (stat.isDirectory()) {
       closeSync(fd);
       if (!pathInfo.endsWith('/')) {
@@ -88,8 +89,10 @@ export function staticFiles(root: string, options: StaticOptions = {}): App {
         return notFound();
       }
       real = join(real, index);
+      isIndex = true;
     }
-    if (!stat.isFile()) {
+    // A file is not a directory: "/file.txt/" names nothing (ENOTDIR, as nginx answers).
+    if (!stat.isFile() || (pathInfo.endsWith('/') && !isIndex)) {
       closeSync(fd);
       return notFound();
     }

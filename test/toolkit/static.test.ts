@@ -113,6 +113,10 @@ describe('staticFiles (in process)', () => {
     expect((await client.get('/caf%E9.txt')).status).toBe(400);
   });
 
+  it('a file path with a trailing slash is not found', async () => {
+    expect((await client.get('/data.txt/')).status).toBe(404);
+  });
+
   it('follows symlinks that stay inside the root', async () => {
     expect((await client.get('/link-in.txt')).text).toBe(content.toString());
   });
