@@ -11,6 +11,7 @@ enum : uint8_t {
   kTarget = 4,      // request-target bytes: VCHAR and obs-text, no SP or CTL (RFC 9112 §3.2)
   kHex = 8,         // HEXDIG, RFC 5234 appendix B.1 (chunk-size, RFC 9112 §7.1)
   kQdText = 16,     // qdtext / quoted-pair payload, RFC 9110 §5.6.4 (chunk-ext values)
+  kHost = 32,       // uri-host [":" port] bytes, RFC 3986 §3.2.2 (Host, RFC 9110 §7.2)
 };
 
 struct CharClassTable {
@@ -31,6 +32,11 @@ struct CharClassTable {
       if (vchar || obsText) v |= kTarget;
       if ((i >= '0' && i <= '9') || (i >= 'a' && i <= 'f') || (i >= 'A' && i <= 'F')) v |= kHex;
       if ((vchar && i != '"' && i != '\\') || obsText || i == ' ' || i == '\t') v |= kQdText;
+      // unreserved / pct-encoded / sub-delims / ":" / "[" "]" (IP-literal)
+      bool hostSym = i == '-' || i == '.' || i == '_' || i == '~' || i == '%' || i == '!' ||
+                     i == '$' || i == '&' || i == '\'' || i == '(' || i == ')' || i == '*' ||
+                     i == '+' || i == ',' || i == ';' || i == '=' || i == ':' || i == '[' || i == ']';
+      if (alnum || hostSym) v |= kHost;
       c[i] = v;
     }
   }

@@ -28,12 +28,8 @@ bool isOws(uchar c) { return c == ' ' || c == '\t'; }
 // sub-delims, ":" and the brackets of an IP-literal. Anything else (SP, "/", "@", ...)
 // is "a Host header field with an invalid field value" (RFC 9112 §3.2): 400.
 bool isValidHostValue(const uchar* s, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    uchar c = s[i];
-    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              std::strchr("-._~%!$&'()*+,;=:[]", c) != nullptr;
-    if (!ok || c == 0) return false;
-  }
+  for (size_t i = 0; i < n; i++)
+    if (!isClass(s[i], kHost)) return false;
   return true;
 }
 

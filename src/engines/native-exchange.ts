@@ -1,14 +1,16 @@
 // One request/response exchange of the native engine, and the per-connection queue that
 // keeps pipelined responses in request order (RFC 9112 §9.3.2): only the exchange at the
 // front writes to the socket; the others hold their bytes until it ends.
-import type { Exchange, ResponseHead } from './types.js';
-import type { NativeHead, PeerInfo } from './native-head.js';
+import type { Exchange, RequestHead, ResponseHead } from './types.js';
+import { NativeHead, type HeadSource, type PeerInfo } from './native-head.js';
 import { OP_CLOSE, OP_END } from './native-protocol.js';
+import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, headText } from './native-head-writer.js';
 
 /** What an exchange needs from its server (native-server.ts). */
 export interface ExchangeOutput {
   readonly closing: boolean;
   dateLine(): string;
+  sendHead(id: number, head: ResponseHead, framing: number, connection: number): void;
   sendLatin1(id: number, text: string): void;
   sendUtf8(id: number, text: string): void;
   sendBytes(id: number, bytes: Uint8Array): void;
@@ -46,7 +48,7 @@ const HELD_LIMIT = 64 * 1024;
 type Held = string | Uint8Array | (() => void); // latin1 wire text, bytes, deferred sendFile
 type ChunkCallback = (chunk: Uint8Array, last: boolean) => void;
 
-export class NativeExchange implements Exchange {
+export class NativeExchange extends NativeHead implements Exchange {
   private response: ResponseHead | null = null;
   private started = false;
   private ended = false;
@@ -69,12 +71,21 @@ export class NativeExchange implements Exchange {
   private fileBusy = false;
   private fileDone: ((error?: Error) => void) | null = null;
 
-  constructor(
-    private readonly out: ExchangeOutput,
-    private readonly conn: NativeConnection,
-    readonly head: NativeHead,
-    readonly bodyLength: number,
-  ) {}
+  private readonly out: ExchangeOutput;
+  private readonly conn: NativeConnection;
+  readonly bodyLength: number;
+
+  constructor(out: ExchangeOutput & HeadSource, conn: NativeConnection, recordIndex: number, bodyLength: number) {
+    super(out, recordIndex, conn);
+    this.out = out;
+    this.conn = conn;
+    this.bodyLength = bodyLength;
+  }
+
+  /** The request head is this object (saves an allocation per request). */
+  get head(): RequestHead {
+    return this;
+  }
 
   // ------------------------------------------------------------ request body ----
 
@@ -219,29 +230,17 @@ export class NativeExchange implements Exchange {
     const r = this.response;
     if (!r) throw new Error('TSGI_ERR_NO_HEAD: writeHead() must come before write() or end()');
     this.started = true;
-    const minor = this.head.versionMinor;
+    const minor = this.versionMinor;
     let framing: number = r.framing;
     if (framing === 1 && minor === 0) framing = 2; // no chunked coding on HTTP/1.0 (§7)
     // framing 2 (Close) ends the body by closing; 3 (None) has no body at all.
-    const keepAlive = r.keepAlive && this.head.keepAlive && framing !== 2 && !this.out.closing;
+    const keepAlive = r.keepAlive && this.keepAlive && framing !== 2 && !this.out.closing;
     this.noBody = r.noBody || framing === 3;
     this.chunked = framing === 1 && !this.noBody;
     this.endFlags = keepAlive ? OP_END : OP_END | OP_CLOSE;
-    let s = 'HTTP/1.1 ' + r.status + '\r\n';
-    const h = r.headers;
-    for (let i = 0; i + 1 < h.length; i += 2) s += h[i] + ': ' + h[i + 1] + '\r\n';
-    if (!r.hasDate) s += this.out.dateLine();
-    if (framing === 0) {
-      // RFC 9110 §8.6: no Content-Length in 1xx or 204 responses.
-      const st = r.status;
-      const forbidden = st.charCodeAt(0) === 49 || (st.charCodeAt(0) === 50 && st.charCodeAt(1) === 48 && st.charCodeAt(2) === 52);
-      if (!forbidden) s += 'Content-Length: ' + r.contentLength + '\r\n';
-    } else if (framing === 1) {
-      s += 'Transfer-Encoding: chunked\r\n'; // also for HEAD: the header names the framing
-    }
-    if (!keepAlive) s += 'Connection: close\r\n';
-    else if (minor === 0) s += 'Connection: keep-alive\r\n';
-    this.emit(s + '\r\n');
+    const connection = !keepAlive ? CONNECTION_CLOSE : minor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
+    if (this.direct()) this.out.sendHead(this.conn.id, r, framing, connection);
+    else this.hold(headText(r, framing, connection, r.hasDate ? '' : this.out.dateLine()), 0);
   }
 
   private body(chunk: Uint8Array | string): void {

@@ -1,5 +1,6 @@
 // RequestHead over the engine's shared input memory: offsets only, a string is cut when
 // a getter is read. Valid during the dispatch call that delivered it, unless detached.
+// NativeExchange extends it (exchange.head === exchange): one object per request.
 import type { RequestHead } from './types.js';
 import { REQUEST_FIXED_INTS, INTS_PER_HEADER, REQUEST_FLAG_KEEP_ALIVE } from './native-protocol.js';
 
@@ -25,7 +26,7 @@ export class NativeHead implements RequestHead {
   private base: number; // byte offset of the head in buf
   private source: HeadSource | null; // null once detached
   private readonly batch: number;
-  private readonly flags: number;
+  private readonly requestFlags: number;
   private readonly peer: PeerInfo;
   private methodCache: string | undefined;
   private targetCache: string | undefined;
@@ -37,7 +38,7 @@ export class NativeHead implements RequestHead {
     this.m = recordIndex;
     this.base = source.events[recordIndex + 2];
     this.batch = source.batch;
-    this.flags = source.events[recordIndex + 8];
+    this.requestFlags = source.events[recordIndex + 8];
     this.peer = peer;
     this.methodCache = undefined;
     this.targetCache = undefined;
@@ -73,11 +74,11 @@ export class NativeHead implements RequestHead {
   }
 
   get versionMinor(): number {
-    return this.flags & 0xff;
+    return this.requestFlags & 0xff;
   }
 
   get keepAlive(): boolean {
-    return (this.flags & REQUEST_FLAG_KEEP_ALIVE) !== 0;
+    return (this.requestFlags & REQUEST_FLAG_KEEP_ALIVE) !== 0;
   }
 
   headerCount(): number {

@@ -2,8 +2,9 @@
 // exchanges, and collects response bytes in shared memory so that a whole batch goes
 // back to C++ at once (returned from dispatch, or one flush per microtask turn).
 import type { Logger } from '../types.js';
-import type { RequestHandler } from './types.js';
-import { NativeHead, type HeadSource } from './native-head.js';
+import type { RequestHandler, ResponseHead } from './types.js';
+import { HeadCache } from './native-head-writer.js';
+import type { HeadSource } from './native-head.js';
 import { NativeConnection, NativeExchange, activateNext, type ExchangeOutput } from './native-exchange.js';
 import {
   CMD_ABORT, CMD_PAUSE, CMD_RESUME, CONTROL_BLOCKED_COUNT, CONTROL_BLOCKED_IDS, CONTROL_DATE_GENERATION,
@@ -48,6 +49,8 @@ export class NativeServer implements HeadSource, ExchangeOutput {
   private inDispatch = false;
   private flushQueued = false;
   private dateGeneration = -1;
+  private readonly headCache = new HeadCache();
+  private readonly dateLineBound = (): string => this.dateLine();
   private dateText = '';
   private resolveClosed!: () => void;
   private readonly flushTask = (): void => {
@@ -158,7 +161,7 @@ export class NativeServer implements HeadSource, ExchangeOutput {
     const low = ev[i + 9];
     const high = ev[i + 10];
     const bodyLength = low === -1 && high === -1 ? -1 : high * 4294967296 + (low >>> 0);
-    const ex = new NativeExchange(this, conn, new NativeHead(this, i, conn), bodyLength);
+    const ex = new NativeExchange(this, conn, i, bodyLength);
     conn.queue.push(ex);
     if (bodyLength !== 0) conn.reading = ex;
     try {
@@ -225,10 +228,30 @@ export class NativeServer implements HeadSource, ExchangeOutput {
     this.pushData(id, n);
   }
 
+  sendHead(id: number, head: ResponseHead, framing: number, connection: number): void {
+    this.ensure(HeadCache.room(head));
+    const end = this.headCache.write(this.output, this.outPos, head, framing, connection,
+      this.control[CONTROL_DATE_GENERATION], this.dateLineBound);
+    this.pushData(id, end - this.outPos);
+  }
+
   sendUtf8(id: number, text: string): void {
-    if (text.length * 3 >= LARGE_WRITE) return this.sendLarge(id, Buffer.from(text, 'utf8'));
-    this.ensure(text.length * 3);
-    this.pushData(id, this.output.utf8Write(text, this.outPos, text.length * 3));
+    const length = text.length;
+    if (length * 3 >= LARGE_WRITE) return this.sendLarge(id, Buffer.from(text, 'utf8'));
+    this.ensure(length * 3);
+    if (length <= 64) {
+      // Short ASCII text: store the code units directly (no encoder call).
+      const out = this.output;
+      const at = this.outPos;
+      let i = 0;
+      for (; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127) break;
+        out[at + i] = c;
+      }
+      if (i === length) return this.pushData(id, length);
+    }
+    this.pushData(id, this.output.utf8Write(text, this.outPos, length * 3));
   }
 
   sendBytes(id: number, bytes: Uint8Array): void {

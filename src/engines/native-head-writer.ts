@@ -1,0 +1,109 @@
+// Response heads as wire bytes. Hello-world style traffic repeats the same status and
+// headers, so the bytes up to the Content-Length digits are cached (one entry, checked
+// field by field, refreshed when the Date second changes): a cache hit is one memcpy and
+// a few digit stores instead of string concatenation, flattening and encoding.
+import type { ResponseHead } from './types.js';
+
+/** Which Connection header the engine adds (RFC 9112 §9.3, §9.6). */
+export const CONNECTION_DEFAULT = 0;
+export const CONNECTION_KEEP_ALIVE = 1; // persistent HTTP/1.0
+export const CONNECTION_CLOSE = 2;
+
+const CONNECTION_LINES = ['', 'Connection: keep-alive\r\n', 'Connection: close\r\n'];
+
+/** RFC 9110 §8.6: no Content-Length in 1xx or 204 responses. */
+export function lengthAllowed(status: string): boolean {
+  const c0 = status.charCodeAt(0);
+  return !(c0 === 49 || (c0 === 50 && status.charCodeAt(1) === 48 && status.charCodeAt(2) === 52));
+}
+
+/** Everything before the Content-Length digits (or before the final CRLF). */
+export function headPrefix(r: ResponseHead, framing: number, connection: number, dateLine: string): string {
+  let s = 'HTTP/1.1 ' + r.status + '\r\n';
+  const h = r.headers;
+  for (let i = 0; i + 1 < h.length; i += 2) s += h[i] + ': ' + h[i + 1] + '\r\n';
+  s += dateLine + CONNECTION_LINES[connection];
+  // Transfer-Encoding is named even for HEAD (noBody): it says how a GET would be framed.
+  if (framing === 1) s += 'Transfer-Encoding: chunked\r\n';
+  else if (framing === 0 && lengthAllowed(r.status)) s += 'Content-Length: ';
+  return s;
+}
+
+/** The whole head as latin-1 text (for exchanges that hold their output). */
+export function headText(r: ResponseHead, framing: number, connection: number, dateLine: string): string {
+  const prefix = headPrefix(r, framing, connection, dateLine);
+  return framing === 0 && lengthAllowed(r.status) ? prefix + r.contentLength + '\r\n\r\n' : prefix + '\r\n';
+}
+
+export class HeadCache {
+  private status = '';
+  private headers: string[] = [];
+  private framing = -1;
+  private connection = -1;
+  private hasDate = false;
+  private dateGeneration = -1;
+  private bytes: Uint8Array = new Uint8Array(0);
+  private withLength = false;
+
+  /** Writes the head at out[at...]; returns the end offset. Needs bytes(r) of room. */
+  write(out: Uint8Array, at: number, r: ResponseHead, framing: number, connection: number,
+    dateGeneration: number, dateLine: () => string): number {
+    if (!this.matches(r, framing, connection, dateGeneration)) {
+      this.status = r.status;
+      this.headers = r.headers.slice();
+      this.framing = framing;
+      this.connection = connection;
+      this.hasDate = r.hasDate;
+      this.dateGeneration = dateGeneration;
+      this.bytes = Buffer.from(headPrefix(r, framing, connection, r.hasDate ? '' : dateLine()), 'latin1');
+      this.withLength = framing === 0 && lengthAllowed(r.status);
+    }
+    const prefix = this.bytes;
+    out.set(prefix, at);
+    let p = at + prefix.length;
+    if (this.withLength) {
+      p = writeDecimal(out, p, r.contentLength);
+      out[p++] = 13;
+      out[p++] = 10;
+    }
+    out[p++] = 13;
+    out[p++] = 10;
+    return p;
+  }
+
+  /** Upper bound of the bytes write() needs. */
+  static room(r: ResponseHead): number {
+    let n = 160 + r.status.length;
+    const h = r.headers;
+    for (let i = 0; i < h.length; i++) n += h[i].length + 2;
+    return n;
+  }
+
+  private matches(r: ResponseHead, framing: number, connection: number, dateGeneration: number): boolean {
+    if (r.status !== this.status || framing !== this.framing || connection !== this.connection ||
+      r.hasDate !== this.hasDate || (!r.hasDate && dateGeneration !== this.dateGeneration)) return false;
+    const a = r.headers;
+    const b = this.headers;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+}
+
+/** Writes a non-negative integer in decimal; returns the end offset. */
+function writeDecimal(out: Uint8Array, at: number, n: number): number {
+  if (n < 10) {
+    out[at] = 48 + n;
+    return at + 1;
+  }
+  if (n > 0x7fffffff) {
+    const s = String(n);
+    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
+    return at + s.length;
+  }
+  let digits = 1;
+  for (let v = n; v >= 10; v = (v / 10) | 0) digits++;
+  let p = at + digits;
+  for (let v = n; p > at; v = (v / 10) | 0) out[--p] = 48 + (v % 10);
+  return at + digits;
+}
