@@ -5,7 +5,7 @@ import type { App, Body } from '../../src/types.js';
 import { toNodeListener } from '../../src/adapters/index.js';
 import { collectingErrors } from '../../src/util/index.js';
 import { validator } from '../../src/validate/index.js';
-import { engines, rawRequest, serve } from './helpers.js';
+import { engines, eventually, rawRequest, serve } from './helpers.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -17,14 +17,6 @@ async function listen(listener: (req: IncomingMessage, res: ServerResponse) => v
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as { port: number }).port;
-}
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const TEXT: [string, string][] = [['Content-Type', 'text/plain']];

@@ -53,3 +53,12 @@ export function echoEnviron(...keys: string[]): App {
     return [JSON.stringify(out)];
   };
 }
+
+/** Resolves when `check` holds, polling the event loop every 5 ms (no fixed sleeps). */
+export async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -174,7 +174,7 @@ describe('validator: application-side rules', () => {
   it('warns, without failing, on a status without reason phrase and a missing QUERY_STRING', async () => {
     const warnings: string[] = [];
     const env = setupTestingDefaults({});
-    delete env.QUERY_STRING;
+    delete (env as Record<string, unknown>).QUERY_STRING;
     const body = validator((_e, sr) => { sr('200 ', TEXT); return ['x']; }, { onWarning: (_m, r) => { warnings.push(r); } })(env, () => () => {}) as Iterable<string> & { close(): void };
     expect([...body]).toEqual(['x']);
     body.close();
