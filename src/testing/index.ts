@@ -15,8 +15,10 @@ import { encodeQuery } from '../util/query.js';
 import { buildEnviron } from '../util/request-head.js';
 import { collectingErrors } from '../util/uri.js';
 import { CookieJar } from './cookies.js';
+import { multipartBody, type MultipartFields } from './multipart-body.js';
 
 export { CookieJar } from './cookies.js';
+export { multipartBody, type MultipartFields, type MultipartFile } from './multipart-body.js';
 
 export type HeadersInit = Record<string, string> | Iterable<readonly [string, string]>;
 
@@ -30,6 +32,8 @@ export interface RequestOptions {
   json?: unknown;
   /** urlencoded form body; sets Content-Type: application/x-www-form-urlencoded. */
   form?: Record<string, string> | URLSearchParams;
+  /** multipart/form-data body: strings are fields, { filename, content, type } files. */
+  multipart?: MultipartFields;
   /** Keys merged into the environ after it is built. */
   environ?: Record<string, unknown>;
   /** SERVER_PROTOCOL; default HTTP/1.1. */
@@ -109,6 +113,8 @@ export function testClient(app: App, clientOptions: TestClientOptions = {}): Tes
     } else if (options.form !== undefined) {
       body = Buffer.from(encodeQuery(options.form), 'utf8');
       contentType = 'application/x-www-form-urlencoded';
+    } else if (options.multipart !== undefined) {
+      ({ body, contentType } = multipartBody(options.multipart));
     } else if (options.body !== undefined) {
       body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
     }

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isTsgiError } from '../../src/errors.js';
 import type { App, Body } from '../../src/types.js';
 import { testClient } from '../../src/testing/index.js';
+import { parseForm } from '../../src/util/index.js';
 import { validator } from '../../src/validate/index.js';
 import { engines, rawRequest, serve, echoEnviron } from './helpers.js';
 
@@ -47,6 +49,23 @@ describe('testClient', () => {
     expect((await client.post('/empty')).json()).toMatchObject({ CONTENT_LENGTH: '0' });
     const get = (await client.get('/')).json() as Record<string, unknown>;
     expect('CONTENT_LENGTH' in get).toBe(false);
+  });
+
+  it('sends multipart forms that parseForm reads back', async () => {
+    const app: App = (e, sr) => {
+      const form = parseForm(e, { onFile: () => undefined });
+      const files = form.files.map((f) => [f.field, f.filename, f.contentType, readFileSync(f.path!, 'utf8')]);
+      form.cleanup();
+      sr('200 OK', [['Content-Type', 'application/json']]);
+      return [JSON.stringify({ fields: [...form.fields], files })];
+    };
+    const res = await testClient(validator(app)).post('/', {
+      multipart: { note: 'héllo', tag: ['a', 'b'], doc: { filename: 'r"1.txt', content: 'file body', type: 'text/plain' } },
+    });
+    expect(res.json()).toEqual({
+      fields: [['note', 'héllo'], ['tag', 'a'], ['tag', 'b']],
+      files: [['doc', 'r%221.txt', 'text/plain', 'file body']],
+    });
   });
 
   it('reads the request body through wsgi.input', async () => {
