@@ -116,6 +116,12 @@ void Connection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   Connection* c = fromHandle(handle);
   const SharedMemory& m = c->server->memory();
   size_t keep = c->lingering ? 0 : c->leftover.size();
+  // Leftover is a partial head, bounded by the parser limits; listen() sized the input
+  // area for a read after the largest one. Anything else is a bug: fail this read.
+  if (keep + Server::kAddressReserve + 1024 > m.inputSize) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
   if (keep) std::memcpy(m.input, c->leftover.data(), keep);
   size_t room = m.inputSize - Server::kAddressReserve - keep;
   *buf = uv_buf_init(m.input + keep, unsigned(room < Server::kReadSize ? room : Server::kReadSize));

@@ -2,6 +2,7 @@
 // Written by hand instead of strftime so the C locale is not an assumption.
 #pragma once
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace tsgi {
@@ -14,9 +15,12 @@ inline void formatHttpDate(time_t now, char out[kHttpDateLength + 1]) {
                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   struct tm t;
   gmtime_r(&now, &t);
-  std::snprintf(out, kHttpDateLength + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                kDays[t.tm_wday % 7], t.tm_mday, kMonths[t.tm_mon % 12], t.tm_year + 1900,
-                t.tm_hour, t.tm_min, t.tm_sec);
+  char text[64];  // roomy: the compiler cannot prove the fields stay 2 and 4 digits
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[t.tm_wday % 7],
+                t.tm_mday, kMonths[t.tm_mon % 12], (t.tm_year + 1900) % 10000, t.tm_hour % 100,
+                t.tm_min % 100, t.tm_sec % 100);
+  std::memcpy(out, text, kHttpDateLength);
+  out[kHttpDateLength] = 0;
 }
 
 }  // namespace tsgi
