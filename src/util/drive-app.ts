@@ -136,13 +136,20 @@ class Call {
  * TsgiError for a broken rule, if that happens before the head is final. */
 export async function driveApp(app: App, environ: Environ, options: DriveOptions = {}): Promise<DrivenResponse> {
   const call = new Call(options.input);
-  const result = await app(environ, call.startResponse);
+  let result: unknown;
+  try {
+    result = await app(environ, call.startResponse);
+  } catch (error) {
+    // No body to close, but wsgi.input (maybe a spool file) is released all the same.
+    call.close();
+    throw error;
+  }
   call.body = result;
   let knownLength = -1;
   let first: Chunk | undefined;
   let second: Chunk | undefined;
   try {
-    if (result === null || typeof result !== 'object' || typeof result === 'string' || result instanceof Uint8Array) {
+    if (result === null || typeof result !== 'object' || result instanceof Uint8Array) {
       throw new InvalidBodyError(result instanceof Uint8Array ? 'a bare Uint8Array (wrap it in an array)' : result);
     }
     if (Array.isArray(result)) {
@@ -155,9 +162,9 @@ export async function driveApp(app: App, environ: Environ, options: DriveOptions
     if (typeof (result as Iterable<unknown>)[Symbol.iterator] === 'function') {
       call.iterator = (result as Iterable<unknown>)[Symbol.iterator]();
       call.sync = true;
-    }
-    else if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') call.iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    else throw new InvalidBodyError(result);
+    } else if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+      call.iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    } else throw new InvalidBodyError(result);
     const file = result instanceof FileWrapper && call.state === State.Started && call.queue.length === 0 ? result : undefined;
     if (file) knownLength = file.length;
     else {

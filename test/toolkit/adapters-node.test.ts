@@ -87,6 +87,15 @@ describe('toNodeListener', () => {
     expect((await rawRequest(port, 'GET', '/none')).status).toBe(204);
   });
 
+  it('releases a spooled request body when the app throws before returning', async () => {
+    let input: { read(n: number): Uint8Array } | undefined;
+    const app: App = (e) => { input = e['wsgi.input']; throw new Error('refused'); };
+    const port = await listen(toNodeListener(app, { bodyMemoryLimit: 16, errors: collectingErrors() }));
+    expect((await rawRequest(port, 'POST', '/', {}, 'x'.repeat(1000))).status).toBe(500);
+    // BodyInput.close() ends reading; a spooled window can no longer be filled.
+    expect(input!.read(10).length).toBe(0);
+  });
+
   it('500 before the head, a cut connection after it', async () => {
     const errors = collectingErrors();
     const app: App = (e, sr) => {
