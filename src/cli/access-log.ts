@@ -27,8 +27,19 @@ const dash = (v: unknown): string => (v === undefined || v === null || v === '' 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** Common Log Format date, "[10/Oct/2000:13:55:36 +0000]", in local time. */
+let cachedSecond = -1;
+let cachedDate = '';
+
+/** Common Log Format date, "[10/Oct/2000:13:55:36 +0000]", in local time; computed
+ * once per second. */
 export function clfDate(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second === cachedSecond) return cachedDate;
+  cachedSecond = second;
+  return (cachedDate = formatClfDate(d));
+}
+
+function formatClfDate(d: Date): string {
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const abs = Math.abs(off);

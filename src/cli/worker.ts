@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const retireAfter = config.maxRequests > 0 ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1)) : 0;
   const accessTarget = config.accessLog !== undefined ? openLogTarget(config.accessLog, process.stdout) : undefined;
   const composed = composeApp(app, config, {
-    accessLine: accessTarget ? (line) => { accessTarget.stream.write(line + '\n'); } : undefined,
+    accessLine: accessTarget ? batchLines((text) => accessTarget.stream.write(text)) : undefined,
     onRequest: retireAfter > 0
       ? () => {
         if (++requests === retireAfter) send({ type: 'retire', reason: `served ${requests} requests (--max-requests)` });
@@ -119,6 +119,20 @@ async function main(): Promise<void> {
 
   send({ type: 'ready', ports: servers.map((s) => s.port), engine: spec.engine });
   log.info(`worker ${process.pid} booted (engine ${spec.engine})`);
+}
+
+/** One write per event-loop turn instead of one per request. */
+function batchLines(write: (text: string) => void): (line: string) => void {
+  let pending = '';
+  const flush = (): void => {
+    const text = pending;
+    pending = '';
+    write(text);
+  };
+  return (line) => {
+    if (pending === '') setImmediate(flush);
+    pending += line + '\n';
+  };
 }
 
 void main();
