@@ -46,10 +46,9 @@ export function execArgvFor(module: string): string[] {
   throw new AppLoadError(`${module}: TypeScript apps need Node >= 22.6 (type stripping); this is Node ${process.versions.node}. Compile it with tsc and serve the .js file.`);
 }
 
-export async function loadApp(text: string, cwd: string, cacheBust?: string): Promise<App> {
+export async function loadApp(text: string, cwd: string): Promise<App> {
   const spec = parseAppSpec(text);
-  let url = resolveModule(spec.module, cwd);
-  if (cacheBust) url += `?reload=${cacheBust}`;
+  const url = resolveModule(spec.module, cwd);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;

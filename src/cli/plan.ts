@@ -10,7 +10,7 @@
 
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { availableEngines } from '../engines/index.js';
+import { loadEngine } from '../engines/index.js';
 import type { EngineName } from '../types.js';
 import { UsageError, type CliConfig } from './options.js';
 
@@ -23,10 +23,11 @@ export interface Plan {
 
 export async function planEngine(config: CliConfig): Promise<Plan> {
   const unixShared = config.workers > 1 && config.binds.some((b) => b.kind === 'unix');
-  const available = await availableEngines();
   if (config.engine !== 'auto') {
-    if (!available.includes(config.engine)) {
-      throw new UsageError(`engine '${config.engine}' does not load here; available: ${available.join(', ') || 'none'}`);
+    try {
+      await loadEngine(config.engine);
+    } catch (error) {
+      throw new UsageError(`--engine ${config.engine}: ${(error as Error).message}`);
     }
     if (unixShared && config.engine !== 'node') {
       throw new UsageError(`--bind unix:PATH with --workers ${config.workers} needs --engine node: engine '${config.engine}' shares a port with SO_REUSEPORT, which Unix sockets do not have (or use --workers 1)`);
@@ -34,8 +35,12 @@ export async function planEngine(config: CliConfig): Promise<Plan> {
     return { engine: config.engine, reusePort: config.engine !== 'node', why: 'chosen with --engine' };
   }
   if (unixShared) return { engine: 'node', reusePort: false, why: 'several workers share a Unix socket: only node:cluster can' };
-  const engine = available[0];
-  if (!engine) throw new UsageError('no engine loads here');
+  let engine: EngineName;
+  try {
+    engine = (await loadEngine('auto')).name;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return { engine, reusePort: engine !== 'node', why: 'fastest engine that loads here' };
 }
 

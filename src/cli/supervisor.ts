@@ -144,7 +144,11 @@ export class Supervisor {
       return;
     }
     if (!this.everReady) return; // start() reports it
-    this.log.error(`worker ${slot.worker.process.pid} exited unexpectedly (${how})${slot.bootError ? ': ' + slot.bootError : ''}; starting a new one`);
+    if (slot.state === 'booting') {
+      this.log.error(`worker ${slot.worker.process.pid} failed to boot (${how})`);
+    } else {
+      this.log.error(`worker ${slot.worker.process.pid} exited unexpectedly (${how}); starting a new one`);
+    }
     // A worker that cannot even boot would crash-loop: slow down.
     const delay = slot.state === 'booting' ? 1000 : 0;
     setTimeout(() => { if (!this.shuttingDown && this.liveCount() < this.target) this.spawn(); }, delay);
@@ -204,8 +208,12 @@ export class Supervisor {
 
   /** SIGHUP / --reload: every current worker, one by one, by a freshly loaded one. */
   reloadAll(): void {
-    for (const slot of [...this.slots]) if (slot.state !== 'stopping') void this.replace(slot, 'reload');
-    void this.replacements.then(() => { if (!this.shuttingDown) this.log.info(`reload complete: ${this.liveCount()} workers`); });
+    const old = [...this.slots].filter((slot) => slot.state !== 'stopping');
+    for (const slot of old) void this.replace(slot, 'reload');
+    // Complete once every old worker that was replaced has exited.
+    void this.replacements
+      .then(() => Promise.all(old.filter((slot) => slot.state === 'stopping').map((slot) => slot.exited)))
+      .then(() => { if (!this.shuttingDown) this.log.info(`reload complete: ${this.liveCount()} workers`); });
   }
 
   shutdown(signal: string): void {
