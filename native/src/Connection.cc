@@ -110,21 +110,27 @@ void Connection::setPaused(bool p) {
   updateReading();
 }
 
-// Reads land in the server's input area, after a copy of this connection's leftover,
-// so a head split across reads is contiguous and JavaScript sees one buffer.
+// Reads land in the server's input area at its current end, after a copy of this
+// connection's leftover, so a head split across reads is contiguous and JavaScript sees
+// one buffer. Several reads (of several connections) share one batch: the server hands
+// them to JavaScript after the poll phase (Server::onCheck), or earlier when full.
 void Connection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   Connection* c = fromHandle(handle);
-  const SharedMemory& m = c->server->memory();
+  Server* s = c->server;
+  const SharedMemory& m = s->memory();
   size_t keep = c->lingering ? 0 : c->leftover.size();
-  // Leftover is a partial head, bounded by the parser limits; listen() sized the input
-  // area for a read after the largest one. Anything else is a bug: fail this read.
-  if (keep + Server::kAddressReserve + 1024 > m.inputSize) {
+  size_t at = s->inputUsed();
+  // Leftover is a partial head, bounded by the parser limits, and the server dispatches
+  // before the free space drops below a read plus such a head. Anything else is a bug:
+  // fail this read (the connection closes).
+  if (at + keep + Server::kAddressReserve + 1024 > m.inputSize) {
     *buf = uv_buf_init(nullptr, 0);
     return;
   }
-  if (keep) std::memcpy(m.input, c->leftover.data(), keep);
-  size_t room = m.inputSize - Server::kAddressReserve - keep;
-  *buf = uv_buf_init(m.input + keep, unsigned(room < Server::kReadSize ? room : Server::kReadSize));
+  if (keep) std::memcpy(m.input + at, c->leftover.data(), keep);
+  c->readBase = at;
+  size_t room = m.inputSize - Server::kAddressReserve - keep - at;
+  *buf = uv_buf_init(m.input + at + keep, unsigned(room < Server::kReadSize ? room : Server::kReadSize));
 }
 
 void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -142,30 +148,38 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
     return;
   }
   if (c->lingering) return;  // discarding until the client closes
-  char* data = c->server->memory().input;
-  c->processInput(data, c->leftover.size() + size_t(nread));
+  Server* s = c->server;
+  c->processInput(s->memory().input + c->readBase, c->leftover.size() + size_t(nread));
+  s->afterRead();
   (void)buf;
 }
 
 void Connection::processInput(char* data, size_t length) {
+  // The bytes stay in the input area until JavaScript had them; a dispatch in the
+  // middle (event area full) must not let the next read overwrite them.
+  const size_t end = size_t(data - server->memory().input) + length;
+  server->protectInput(end);
   EventSink sink{this, server};
   size_t used = reader.consume(data, length, sink);
+  server->protectInput(end);
   if (closing) return;
   if (reader.state() == RequestReader::State::Failed) used = length;
   leftover.assign(data + used, data + length);
   if (outstanding >= kMaxInFlight) halted = true;
   updateReading();
   updateTimeout();
-  server->dispatchPending();
 }
 
 void Connection::resumeInput() {
   if (closing) return;
   if (!leftover.empty() && !closeRequested) {
+    // Runs from the idle phase: dispatch now (the loop may block in poll next).
+    server->dispatchPending();
     const SharedMemory& m = server->memory();
     size_t n = leftover.size();
     std::memcpy(m.input, leftover.data(), n);
     processInput(m.input, n);
+    server->dispatchPending();
     return;
   }
   updateReading();
@@ -470,8 +484,10 @@ void Connection::emitOpen() {
   const SharedMemory& m = server->memory();
   size_t n = std::strlen(name);
   if (n > Server::kAddressReserve) n = Server::kAddressReserve;
-  size_t at = m.inputSize - Server::kAddressReserve;
+  // After the read being parsed: onAlloc left kAddressReserve bytes free there.
+  size_t at = server->inputUsed();
   std::memcpy(m.input + at, name, n);
+  server->protectInput(at + n);
   int32_t* e = server->reserveEvents(6);
   e[0] = kEventOpen;
   e[1] = int32_t(id);

@@ -35,6 +35,7 @@ struct ConnectionData {
   ConnectionData* prev = nullptr;  // the server's list of live connections
   ConnectionData* next = nullptr;
   uint32_t id = 0;  // slot | generation << 20, see SharedLayout.h
+  size_t readBase = 0;  // where onAlloc put this read (and the leftover before it)
 
   RequestReader reader;
   std::vector<char> leftover;  // unconsumed input: a partial head or halted pipeline

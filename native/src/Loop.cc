@@ -23,6 +23,7 @@ namespace tsgi {
 Server::Server(uv_loop_t* loop, ServerConfig config, SharedMemory memory, JsBridge* bridge)
     : loop_(loop), config_(std::move(config)), memory_(memory), bridge_(bridge) {
   fields_.resize(config_.limits.maxHeaderCount ? config_.limits.maxHeaderCount : 1);
+  maxLeftover_ = size_t(config_.limits.maxRequestLine) + config_.limits.maxHeaderSize + 64;
 }
 
 int Server::listen(std::string* what) {
@@ -45,7 +46,11 @@ int Server::listen(std::string* what) {
   uv_unref(reinterpret_cast<uv_handle_t*>(&tick_));
   uv_idle_init(loop_, &idle_);
   idle_.data = this;
-  auxOpen_ = 2;
+  uv_check_init(loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, onCheck);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
+  auxOpen_ = 3;
   updateDate();
   return 0;
 }
@@ -180,10 +185,22 @@ int32_t* Server::reserveEvents(uint32_t ints) {
 }
 
 void Server::dispatchPending() {
-  if (!eventInts_) return;
+  if (!eventInts_) {
+    inputUsed_ = 0;
+    return;
+  }
   uint32_t n = eventInts_;
   eventInts_ = 0;
   bridge_->dispatch(this, n);
+  inputUsed_ = 0;  // JavaScript is done with the input area
+}
+
+void Server::afterRead() {
+  if (memory_.inputSize - inputUsed_ < kReadSize + maxLeftover_ + kAddressReserve + 1024) dispatchPending();
+}
+
+void Server::onCheck(uv_check_t* c) {
+  static_cast<Server*>(c->data)->dispatchPending();
 }
 
 // ---------------------------------------------------------------- bindings ----
@@ -349,6 +366,7 @@ void Server::maybeFinishClose() {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&tick_), onAuxClose);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), onAuxClose);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), onAuxClose);
 }
 
 void Server::onAuxClose(uv_handle_t* h) {

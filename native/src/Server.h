@@ -77,6 +77,10 @@ class Server {
   bool closing() const { return closing_; }
   int32_t* reserveEvents(uint32_t ints);  // may dispatch first when the area is full
   void dispatchPending();
+  // The input area in use by reads not yet handed to JavaScript.
+  size_t inputUsed() const { return inputUsed_; }
+  void protectInput(size_t end) { if (end > inputUsed_) inputUsed_ = end; }
+  void afterRead();  // dispatches early when another read might not fit
   void scheduleResume(Connection* c);
   void onConnectionClosed(Connection* c);
   uint64_t now() const { return uv_now(loop_); }
@@ -86,6 +90,7 @@ class Server {
   static void onListenClose(uv_handle_t* h);
   static void onTick(uv_timer_t* t);
   static void onIdle(uv_idle_t* i);
+  static void onCheck(uv_check_t* c);
   static void onAuxClose(uv_handle_t* h);
   int bindTcp(std::string* what);
   int bindPipe(std::string* what);
@@ -108,6 +113,7 @@ class Server {
   } listener_;
   uv_timer_t tick_;  // once a second: Date header and connection deadlines
   uv_idle_t idle_;   // runs resumeInput for connections whose pipeline halt ended
+  uv_check_t check_;  // after each poll phase: one dispatch for all reads of the iteration
   std::vector<HeaderField> fields_;
   std::vector<Connection*> slots_;
   std::vector<uint16_t> generations_;
@@ -116,8 +122,10 @@ class Server {
   Connection* first_ = nullptr;
   size_t connectionCount_ = 0;
   uint32_t eventInts_ = 0;
+  size_t inputUsed_ = 0;
+  size_t maxLeftover_ = 0;  // largest partial head the parser keeps
   int port_ = 0;
-  int auxOpen_ = 0;  // tick and idle handles not yet closed
+  int auxOpen_ = 0;  // tick, idle and check handles not yet closed
   bool listening_ = false;
   bool listenerOpen_ = false;
   bool closing_ = false;

@@ -48,28 +48,82 @@ const HELD_LIMIT = 64 * 1024;
 type Held = string | Uint8Array | (() => void); // latin1 wire text, bytes, deferred sendFile
 type ChunkCallback = (chunk: Uint8Array, last: boolean) => void;
 
+// Exchange state bits (one int instead of eleven boolean fields: a smaller object per request).
+const STARTED = 1;
+const ENDED = 2;
+const DEAD = 4; // aborted, or the connection closed
+const CHUNKED = 8;
+const NO_BODY = 16;
+const CONTINUE_PENDING = 32;
+const BODY_COMPLETE = 64;
+const USER_PAUSED = 128;
+const AUTO_PAUSED = 256;
+const FLOW_PAUSED = 512;
+const FILE_BUSY = 1024;
+
+/** State most exchanges never need, allocated on first use. */
+class ExchangeExtra {
+  held: Held[] | null = null;
+  heldBytes = 0;
+  writableCallback: (() => void) | null = null;
+  pendingBody: Uint8Array[] | null = null;
+  pendingBytes = 0;
+  fileDone: ((error?: Error) => void) | null = null;
+}
+
 export class NativeExchange extends NativeHead implements Exchange {
   private response: ResponseHead | null = null;
-  private started = false;
-  private ended = false;
-  private dead = false; // aborted, or the connection closed
-  private chunked = false;
-  private noBody = false;
+  private state = 0;
   private endFlags = OP_END;
-  private held: Held[] | null = null;
-  private heldBytes = 0;
-  private continuePending = false;
-  private writableCallback: (() => void) | null = null;
   private abortedCallback: (() => void) | null = null;
   private onChunk: ChunkCallback | null = null;
-  private pendingBody: Uint8Array[] | null = null;
-  private pendingBytes = 0;
-  private bodyComplete = false;
-  private userPaused = false;
-  private autoPaused = false;
-  private flowPaused = false;
-  private fileBusy = false;
-  private fileDone: ((error?: Error) => void) | null = null;
+  private extra: ExchangeExtra | null = null;
+
+  private bit(b: number): boolean {
+    return (this.state & b) !== 0;
+  }
+  private setBit(b: number, on: boolean): void {
+    this.state = on ? this.state | b : this.state & ~b;
+  }
+  private get more(): ExchangeExtra {
+    return (this.extra ??= new ExchangeExtra());
+  }
+
+  private get started(): boolean { return this.bit(STARTED); }
+  private set started(v: boolean) { this.setBit(STARTED, v); }
+  private get ended(): boolean { return this.bit(ENDED); }
+  private set ended(v: boolean) { this.setBit(ENDED, v); }
+  private get dead(): boolean { return this.bit(DEAD); }
+  private set dead(v: boolean) { this.setBit(DEAD, v); }
+  private get chunked(): boolean { return this.bit(CHUNKED); }
+  private set chunked(v: boolean) { this.setBit(CHUNKED, v); }
+  private get noBody(): boolean { return this.bit(NO_BODY); }
+  private set noBody(v: boolean) { this.setBit(NO_BODY, v); }
+  private get continuePending(): boolean { return this.bit(CONTINUE_PENDING); }
+  private set continuePending(v: boolean) { this.setBit(CONTINUE_PENDING, v); }
+  private get bodyComplete(): boolean { return this.bit(BODY_COMPLETE); }
+  private set bodyComplete(v: boolean) { this.setBit(BODY_COMPLETE, v); }
+  private get userPaused(): boolean { return this.bit(USER_PAUSED); }
+  private set userPaused(v: boolean) { this.setBit(USER_PAUSED, v); }
+  private get autoPaused(): boolean { return this.bit(AUTO_PAUSED); }
+  private set autoPaused(v: boolean) { this.setBit(AUTO_PAUSED, v); }
+  private get flowPaused(): boolean { return this.bit(FLOW_PAUSED); }
+  private set flowPaused(v: boolean) { this.setBit(FLOW_PAUSED, v); }
+  private get fileBusy(): boolean { return this.bit(FILE_BUSY); }
+  private set fileBusy(v: boolean) { this.setBit(FILE_BUSY, v); }
+
+  private get held(): Held[] | null { return this.extra === null ? null : this.extra.held; }
+  private set held(v: Held[] | null) { if (v !== null || this.extra !== null) this.more.held = v; }
+  private get heldBytes(): number { return this.extra === null ? 0 : this.extra.heldBytes; }
+  private set heldBytes(v: number) { if (v !== 0 || this.extra !== null) this.more.heldBytes = v; }
+  private get writableCallback(): (() => void) | null { return this.extra === null ? null : this.extra.writableCallback; }
+  private set writableCallback(v: (() => void) | null) { if (v !== null || this.extra !== null) this.more.writableCallback = v; }
+  private get pendingBody(): Uint8Array[] | null { return this.extra === null ? null : this.extra.pendingBody; }
+  private set pendingBody(v: Uint8Array[] | null) { if (v !== null || this.extra !== null) this.more.pendingBody = v; }
+  private get pendingBytes(): number { return this.extra === null ? 0 : this.extra.pendingBytes; }
+  private set pendingBytes(v: number) { if (v !== 0 || this.extra !== null) this.more.pendingBytes = v; }
+  private get fileDone(): ((error?: Error) => void) | null { return this.extra === null ? null : this.extra.fileDone; }
+  private set fileDone(v: ((error?: Error) => void) | null) { if (v !== null || this.extra !== null) this.more.fileDone = v; }
 
   private readonly out: ExchangeOutput;
   private readonly conn: NativeConnection;
@@ -129,8 +183,8 @@ export class NativeExchange extends NativeHead implements Exchange {
       return;
     }
     if (this.dead || this.ended) return; // nobody will read it
-    (this.pendingBody ??= []).push(Uint8Array.prototype.slice.call(chunk));
-    this.pendingBytes += chunk.length;
+    (this.more.pendingBody ??= []).push(Uint8Array.prototype.slice.call(chunk));
+    this.more.pendingBytes += chunk.length;
     if (this.pendingBytes > PENDING_BODY_LIMIT && !this.autoPaused && !last) {
       this.autoPaused = true;
       this.updateFlow();
@@ -266,8 +320,9 @@ export class NativeExchange extends NativeHead implements Exchange {
   }
 
   private hold(piece: Held, bytes: number): void {
-    (this.held ??= []).push(piece);
-    this.heldBytes += bytes;
+    const more = this.more;
+    (more.held ??= []).push(piece);
+    more.heldBytes += bytes;
   }
 
   /** Sends what was held while the exchange waited behind others or behind a file. */

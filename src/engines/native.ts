@@ -10,6 +10,7 @@ import { ADDRESS_RESERVE, READ_SIZE, type NativeAddon } from './native-protocol.
 import { NativeServer } from './native-server.js';
 
 const OUTPUT_SIZE = 256 * 1024;
+const INPUT_BATCH = 256 * 1024;
 const OPS = 8192;
 const BLOCKED_IDS = 1024;
 
@@ -28,7 +29,8 @@ async function listenNative(addon: NativeAddon, options: EngineOptions, handler:
   if (!options.path && isIP(host) === 0) host = (await lookup(host)).address;
   const maxHead = options.maxRequestLine + options.maxHeaderSize + 64;
   const buffers = {
-    input: Buffer.allocUnsafeSlow(READ_SIZE + 2 * maxHead + ADDRESS_RESERVE + 4096),
+    // Room for the reads of one loop iteration (several connections share a batch).
+    input: Buffer.allocUnsafeSlow(INPUT_BATCH + READ_SIZE + 2 * maxHead + ADDRESS_RESERVE + 4096),
     events: new Int32Array(Math.max(65536, 1024 + 8 * options.maxHeaderCount)),
     output: Buffer.allocUnsafeSlow(OUTPUT_SIZE),
     ops: new Int32Array(OPS * 4),
