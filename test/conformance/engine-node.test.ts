@@ -1,0 +1,4 @@
+// Conformance corpus on the 'node' engine (see suite.ts).
+import { runConformanceSuite } from './suite.js';
+
+runConformanceSuite('node');

@@ -1,0 +1,4 @@
+// Conformance corpus on the 'uws' engine (see suite.ts).
+import { runConformanceSuite } from './suite.js';
+
+runConformanceSuite('uws');

@@ -1,0 +1,57 @@
+// Differential check: every corpus case, whole, against Debian's gunicorn and against
+// tsgi on every engine. The accept/reject decision and the CGI values must agree, except
+// where the case declares a deliberate difference (`gunicorn:` with its reason).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFast } from '../../src/index.js';
+import type { Server } from '../../src/types.js';
+import { engines, memoryLogger } from '../helpers/server.js';
+import { loadCorpus } from './corpus.js';
+import { echoApp } from './echo-app.js';
+import { differences, GUNICORN, gunicornAbsent, startGunicorn, type Gunicorn } from './gunicorn.js';
+import { observe } from './replay.js';
+import { skipReason } from './suite.js';
+
+/** gunicorn waits for bodies it was promised; 1 s is plenty on loopback. */
+const GUNICORN_TIMEOUT_MS = 1000;
+
+describe.skipIf(gunicornAbsent)(`differential against gunicorn${gunicornAbsent ? ` (skipped: ${GUNICORN} is absent; CI installs it with apt-get install -y gunicorn)` : ''}`, () => {
+  const corpus = loadCorpus();
+  let gunicorn: Gunicorn;
+  const servers = new Map<string, Server>();
+  beforeAll(async () => {
+    gunicorn = await startGunicorn();
+    for (const engine of engines) {
+      servers.set(engine, await serveFast(echoApp, { host: '127.0.0.1', port: 0, engine, logger: memoryLogger() }));
+    }
+  });
+  afterAll(async () => {
+    await gunicorn?.stop();
+    await Promise.all([...servers.values()].map((s) => s.close()));
+  });
+
+  it('agrees with tsgi on every case but the listed deliberate differences', async () => {
+    const unexpected: string[] = [];
+    const stale: string[] = [];
+    const counts = new Map<string, { agree: number; deliberate: number; disagree: number; skipped: number }>();
+    for (const c of corpus) {
+      const g = await observe(gunicorn.port, c, undefined, GUNICORN_TIMEOUT_MS);
+      for (const [engine, server] of servers) {
+        const n = counts.get(engine) ?? { agree: 0, deliberate: 0, disagree: 0, skipped: 0 };
+        counts.set(engine, n);
+        if (skipReason(c, engine)) { n.skipped++; continue; }
+        const diff = differences(c, g, await observe(server.port, c));
+        if (diff.length === 0) {
+          n.agree++;
+          if (c.gunicornDifference) stale.push(`${engine}: "${c.name}" agrees although declared different (${c.gunicornDifference})`);
+        } else if (c.gunicornDifference) n.deliberate++;
+        else { n.disagree++; unexpected.push(`${engine}: ${c.file} › ${c.name}: ${diff.join('; ')}`); }
+      }
+    }
+    for (const [engine, n] of counts) {
+      console.log(`gunicorn differential, ${engine}: ${n.agree} agree, ${n.deliberate} deliberate differences, ${n.disagree} unexpected, ${n.skipped} skipped (uws limits) of ${corpus.length} cases`);
+    }
+    if (stale.length) console.log(`declared differences that did not show:\n${stale.join('\n')}`);
+    expect(unexpected, unexpected.join('\n')).toEqual([]);
+  }, 120_000);
+});
