@@ -238,6 +238,7 @@ export class Supervisor {
 
   private async abortBoot(slot: Slot): Promise<void> {
     await slot.exited;
+    if (this.shuttingDown) return; // stopped by a signal while booting: shutdown() finishes
     this.log.critical(`worker failed to boot${slot.bootError ? ': ' + slot.bootError : ''}`);
     this.exitCode = slot.worker.process.exitCode ?? 3;
     this.shuttingDown = true;

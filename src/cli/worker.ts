@@ -36,6 +36,15 @@ async function main(): Promise<void> {
   // whole process group, and must not kill requests here.
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+  // A stop asked for while booting is honoured once the servers exist.
+  let stopDuringBoot: string | undefined;
+  let requestStop = (why: string): void => { stopDuringBoot ??= why; };
+  process.on('message', (message: unknown) => {
+    if ((message as SupervisorMessage | null)?.type === 'stop') requestStop('asked by the supervisor');
+  });
+  process.on('SIGTERM', () => requestStop('SIGTERM'));
+  // The supervisor is gone: do not outlive it.
+  process.on('disconnect', () => requestStop('the supervisor went away'));
 
   let app;
   try {
@@ -110,13 +119,8 @@ async function main(): Promise<void> {
     await Promise.all([log.close(), accessTarget?.close()]);
     process.exit(code);
   };
-  process.on('message', (message: unknown) => {
-    if ((message as SupervisorMessage | null)?.type === 'stop') void stop('asked by the supervisor');
-  });
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  // The supervisor is gone: do not outlive it.
-  process.on('disconnect', () => void stop('the supervisor went away'));
-
+  requestStop = (why) => void stop(why);
+  if (stopDuringBoot !== undefined) return void stop(stopDuringBoot);
   send({ type: 'ready', ports: servers.map((s) => s.port), engine: spec.engine });
   log.info(`worker ${process.pid} booted (engine ${spec.engine})`);
 }
