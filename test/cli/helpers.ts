@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}dist/src/cli/main.js`;
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+/** Node binary that runs the CLI: TSGI_TEST_NODE=/path/to/node tests another version. */
+export const NODE = process.env.TSGI_TEST_NODE ?? process.execPath;
 
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npx tsc -p tsconfig.json`);
 
@@ -26,7 +28,7 @@ export interface Tsgi {
 
 /** Start `tsgi ...args`; resolves when every bind is listening (or rejects on exit). */
 export function startTsgi(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; binds?: number } = {}): Promise<Tsgi> {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? FIXTURES, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(NODE, [CLI, ...args], { cwd: options.cwd ?? FIXTURES, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';
   const waiters = new Set<() => void>();

@@ -3,10 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseBind, parseCli, UsageError } from '../../src/cli/options.js';
-import { CLI, FIXTURES } from './helpers.js';
+import { CLI, FIXTURES, NODE } from './helpers.js';
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { cwd: FIXTURES, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 });
+  spawnSync(NODE, [CLI, ...args], { cwd: FIXTURES, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 });
 
 describe('tsgi command line', () => {
   it.each([
