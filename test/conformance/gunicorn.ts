@@ -27,7 +27,7 @@ export interface Gunicorn { port: number; stop(): Promise<void> }
 export async function startGunicorn(): Promise<Gunicorn> {
   const port = await freePort();
   const child: ChildProcess = spawn(GUNICORN, [
-    '--bind', `127.0.0.1:${port}`, '--workers', '1', '--worker-class', 'gthread', '--threads', '4',
+    '--bind', `127.0.0.1:${port}`, '--workers', '1', '--worker-class', 'gthread', '--threads', '16',
     '--chdir', dirname(fileURLToPath(import.meta.url)), '--log-level', 'info', '--access-logfile', '-',
     'echo_app:app',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -109,7 +109,7 @@ export function judge(c: ConformanceCase, o: Observed): string[] {
   if (c.close === 'yes' && !o.closed) problems.push('connection: want closed, still open');
   if (c.close === 'no' && (o.closed && !o.probe)) problems.push('connection: want persistent, server closed it');
   if (o.probe) {
-    if (pipelinedProbe) problems.push(`desync: the request pipelined after the case was answered (${o.probe.status})`);
+    if (pipelinedProbe) problems.push(`connection kept: the request pipelined after the case was answered too (${o.probe.status})`);
     else if (o.probe.status !== 200 || o.probe.pathInfo !== '/__probe') problems.push(`desync: probe got ${o.probe.status} ${o.probe.pathInfo ?? ''}`);
   } else if (c.close === 'no' && problems.length === 0) problems.push('connection: the probe after the case was not answered');
   return problems;

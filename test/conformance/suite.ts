@@ -3,7 +3,7 @@
 // parallel and each stays short); they all call runConformanceSuite.
 
 import { appendFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { serveFast } from '../../src/index.js';
 import { validator } from '../../src/validate/index.js';
 import type { EngineName, Server } from '../../src/types.js';
@@ -40,6 +40,9 @@ function record(engine: EngineName, c: ConformanceCase, failure: string | undefi
 export function runConformanceSuite(engine: EngineName): void {
   const corpus = loadCorpus();
   const available = engines.includes(engine);
+  // Cases are independent connections to one server: run many at once, so the cases an
+  // engine fails (each waits out a short timeout) do not add up.
+  vi.setConfig({ maxConcurrency: 16 });
   describe.skipIf(!available)(`conformance corpus on ${engine}${available ? '' : ' (engine unavailable here)'}`, () => {
     let server: Server;
     const logger = memoryLogger();
