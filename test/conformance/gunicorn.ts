@@ -49,12 +49,20 @@ export async function startGunicorn(): Promise<Gunicorn> {
   };
 }
 
+/** Keys never compared, each for a reason that holds for every case. */
+export const IGNORED_KEYS: Record<string, string> = {
+  SERVER_NAME: 'gunicorn 20.1 takes SERVER_NAME from the listening socket; tsgi from Host (else the socket), which PEP 3333 URL reconstruction prefers',
+  SERVER_PORT: 'gunicorn 20.1 takes SERVER_PORT from the listening socket; tsgi from Host (else the socket)',
+};
+
 /** The CGI values the differential compares: the echoed keys, every HTTP_*, the body. */
-function comparable(env: EchoedEnviron): Record<string, string> {
+function comparable(env: EchoedEnviron, engine: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    // SERVER_PROTOCOL: uws cannot report it; gunicorn echoes the request's version.
-    if (((ECHOED_KEYS as readonly string[]).includes(k) && k !== 'SERVER_PROTOCOL') || k.startsWith('HTTP_') || k === 'body') out[k] = v;
+    if (k in IGNORED_KEYS) continue;
+    // uws cannot report the HTTP version (README): SERVER_PROTOCOL is always HTTP/1.1.
+    if (k === 'SERVER_PROTOCOL' && engine === 'uws') continue;
+    if ((ECHOED_KEYS as readonly string[]).includes(k) || k.startsWith('HTTP_') || k === 'body') out[k] = v;
   }
   return out;
 }
@@ -63,7 +71,7 @@ const decision = (status: number | undefined): string => (status === 200 ? 'acce
 
 /** Where gunicorn and tsgi disagree on a case: the accept/reject decision of each
  * response, then the CGI values of each accepted request. Empty when they agree. */
-export function differences(c: ConformanceCase, gunicorn: Observed, tsgi: Observed): string[] {
+export function differences(c: ConformanceCase, gunicorn: Observed, tsgi: Observed, engine: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < c.statuses.length; i++) {
     const g = gunicorn.statuses[i];
@@ -72,11 +80,21 @@ export function differences(c: ConformanceCase, gunicorn: Observed, tsgi: Observ
     const ge = gunicorn.environs[i];
     const te = tsgi.environs[i];
     if (!ge || !te) continue;
-    const a = comparable(ge);
-    const b = comparable(te);
+    const a = comparable(ge, engine);
+    const b = comparable(te, engine);
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (a[key] !== b[key]) out.push(`request ${i + 1} ${key}: gunicorn ${JSON.stringify(a[key] ?? '<absent>')}, tsgi ${JSON.stringify(b[key] ?? '<absent>')}`);
     }
   }
   return out;
+}
+
+/** True when both servers gave answers the case's RFC reading allows (e.g. 400 or 200
+ * for obs-fold): a difference of choice, not of correctness. */
+export function bothAllowed(c: ConformanceCase, gunicorn: Observed, tsgi: Observed): boolean {
+  return c.statuses.every((allowed, i) => {
+    const g = gunicorn.statuses[i];
+    const t = tsgi.statuses[i];
+    return g !== undefined && t !== undefined && allowed.includes(g) && allowed.includes(t) && g !== t;
+  });
 }
