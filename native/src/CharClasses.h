@@ -8,7 +8,7 @@ namespace tsgi {
 enum : uint8_t {
   kToken = 1,       // tchar, RFC 9110 §5.6.2: field names, methods, coding names
   kFieldValue = 2,  // field-vchar / SP / HTAB / obs-text, RFC 9110 §5.5
-  kTarget = 4,      // request-target bytes: VCHAR and obs-text, no SP or CTL (RFC 9112 §3.2)
+  kTarget = 4,      // request-target bytes: VCHAR except "#" (RFC 9112 §3.2; URIs are ASCII)
   kHex = 8,         // HEXDIG, RFC 5234 appendix B.1 (chunk-size, RFC 9112 §7.1)
   kQdText = 16,     // qdtext / quoted-pair payload, RFC 9110 §5.6.4 (chunk-ext values)
   kHost = 32,       // uri-host [":" port] bytes, RFC 3986 §3.2.2 (Host, RFC 9110 §7.2)
@@ -29,7 +29,7 @@ struct CharClassTable {
                   i == '`' || i == '|' || i == '~';
       if (alnum || tsym) v |= kToken;
       if (vchar || obsText || i == ' ' || i == '\t') v |= kFieldValue;
-      if (vchar || obsText) v |= kTarget;
+      if (vchar && i != '#') v |= kTarget;  // a fragment is not part of request-target
       if ((i >= '0' && i <= '9') || (i >= 'a' && i <= 'f') || (i >= 'A' && i <= 'F')) v |= kHex;
       if ((vchar && i != '"' && i != '\\') || obsText || i == ' ' || i == '\t') v |= kQdText;
       // unreserved / pct-encoded / sub-delims / ":" / "[" "]" (IP-literal)

@@ -33,6 +33,27 @@ bool isValidHostValue(const uchar* s, size_t n) {
   return true;
 }
 
+// The four forms of request-target (RFC 9112 §3.2): origin-form "/..." for any method,
+// asterisk-form "*" only with OPTIONS (§3.2.4), authority-form only with CONNECT (§3.2.3),
+// absolute-form "scheme://..." (§3.2.2; the gateway maps it). Anything else is invalid.
+bool isValidTargetForm(const uchar* method, size_t methodLen, const uchar* t, size_t n) {
+  if (t[0] == '/') return true;
+  if (n == 1 && t[0] == '*') return methodLen == 7 && std::memcmp(method, "OPTIONS", 7) == 0;
+  if (methodLen == 7 && std::memcmp(method, "CONNECT", 7) == 0) {
+    // authority = host ":" port; no path, query or userinfo.
+    for (size_t i = 0; i < n; i++)
+      if (!isClass(t[i], kHost)) return false;
+    return true;
+  }
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1), then "://":
+  // the hierarchical form of http(s) URIs, which also tells it from "host:port".
+  size_t i = 0;
+  auto alpha = [](uchar c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(t[0])) return false;
+  while (i < n && (alpha(t[i]) || (t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' || t[i] == '.')) i++;
+  return n - i > 3 && t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/';
+}
+
 // Calls fn(element, length) for each non-empty element of a #list (RFC 9110 §5.6.1),
 // with OWS around elements removed. Returns false if fn does.
 template <class Fn>
@@ -228,8 +249,11 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
   head->methodLength = uint32_t(p - start);
   size_t t0 = ++p;
   // request-target: no whitespace or CTL inside (§3.2); exactly one SP around it (§3).
+  // Only ASCII: "Recipients of an invalid request-line SHOULD respond with ... 400"; a
+  // raw byte >= 0x80 or a "#" fragment makes the target invalid.
   while (p < cr && isClass(b[p], kTarget)) p++;
   if (p == t0 || p >= cr || b[p] != ' ') return fail(HttpError::BadRequest);
+  if (!isValidTargetForm(b + start, head->methodLength, b + t0, p - t0)) return fail(HttpError::BadRequest);
   head->targetOffset = uint32_t(t0);
   head->targetLength = uint32_t(p - t0);
   p++;
@@ -239,10 +263,11 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
   }
   uchar major = b[p + 5], minor = b[p + 7];
   if (major < '0' || major > '9' || minor < '0' || minor > '9') return fail(HttpError::BadRequest);
-  // tsgi implements 1.0 and 1.1; RFC 9110 §15.6.6: 505 for a major version we refuse.
-  // HTTP/1.2+ is refused too (505) rather than silently answered as 1.1.
-  if (major != '1' || minor > '1') return fail(HttpError::VersionNotSupported);
-  head->versionMinor = uint8_t(minor - '0');
+  // RFC 9110 §15.6.6: 505 for a major version we do not support. A higher minor
+  // version of HTTP/1 is processed "as if it were in the highest minor version within
+  // that major version to which the recipient is conformant" (RFC 9110 §2.5): 1.1.
+  if (major != '1') return fail(HttpError::VersionNotSupported);
+  head->versionMinor = minor == '0' ? 0 : 1;
 
   // Field lines (RFC 9112 §5): field-name ":" OWS field-value OWS CRLF.
   p = lf + 1;
