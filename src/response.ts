@@ -293,7 +293,9 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     // RFC 9110 §15.3.5, §15.4.5: 204 and 304 have no content; 204 has no Content-Length.
     this.noBody = code === 204 || code === 304 || this.exchange.head.method === 'HEAD';
     let length = this.appContentLength >= 0 ? this.appContentLength : knownLength;
-    if (code === 204) length = -1;
+    // 204 has no Content-Length; a HEAD answer with no body bytes does not know the
+    // length of the GET body (the app may skip producing it), so it states none.
+    if (code === 204 || (this.noBody && length === 0 && this.appContentLength < 0)) length = -1;
     if (length >= 0) this.framing = Framing.Length;
     else if (this.noBody) this.framing = Framing.None;
     else this.framing = this.exchange.head.versionMinor >= 1 ? Framing.Chunked : Framing.Close;

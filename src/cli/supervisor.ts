@@ -40,7 +40,9 @@ const MONITOR_MS = 200;
 
 export class Supervisor {
   private readonly slots = new Set<Slot>();
-  private binds: Bind[];
+  private readonly binds: Bind[];
+  /** Ports the first worker reported (the real ones when a bind asked for port 0). */
+  private ports: number[] | undefined;
   private target: number;
   private shuttingDown = false;
   private everReady = false;
@@ -63,6 +65,7 @@ export class Supervisor {
       execArgv: [...process.execArgv, ...execArgvFor(this.config.module)],
     });
     this.installSignals();
+    this.monitor = setInterval(() => this.checkWorkers(), MONITOR_MS);
     const first = this.spawn();
     if (!(await first.ready)) return this.abortBoot(first);
     const rest = Array.from({ length: this.target - 1 }, () => this.spawn());
@@ -70,7 +73,6 @@ export class Supervisor {
     this.everReady = true;
     this.binds.forEach((bind, i) => this.log.info(`Listening at: ${formatBind(bind, this.ports?.[i])} (${process.pid})`));
     this.log.info(`Using engine ${this.plan.engine} (${this.plan.why}), ${this.target} worker${this.target > 1 ? 's' : ''}`);
-    this.monitor = setInterval(() => this.checkWorkers(), MONITOR_MS);
     if (this.config.reload) {
       const root = dirname(resolve(parseAppSpec(this.config.module).module));
       this.stopWatching = watchSources(root, (file) => {
@@ -79,8 +81,6 @@ export class Supervisor {
       });
     }
   }
-
-  private ports: number[] | undefined;
 
   private spawn(): Slot {
     const spec: WorkerSpec = {
@@ -239,6 +239,7 @@ export class Supervisor {
   private async abortBoot(slot: Slot): Promise<void> {
     await slot.exited;
     if (this.shuttingDown) return; // stopped by a signal while booting: shutdown() finishes
+    clearInterval(this.monitor);
     this.log.critical(`worker failed to boot${slot.bootError ? ': ' + slot.bootError : ''}`);
     this.exitCode = slot.worker.process.exitCode ?? 3;
     this.shuttingDown = true;

@@ -7,8 +7,8 @@
 // - the registry build (v20.30) answers Expect: 100-continue by itself as soon as the
 //   request arrives, so writeContinue() has nothing left to do (a body we refuse is
 //   then refused after the 100, which RFC 9110 §10.1.1 allows);
-// - it accepts Transfer-Encoding values other than a final "chunked" and differing
-//   duplicate Content-Length fields: checkFraming() refuses them (RFC 9112 §6.3);
+// - it accepts Transfer-Encoding values other than a final "chunked" and duplicate
+//   Content-Length fields: checkFraming() refuses them (RFC 9112 §6.3);
 // - it adds its own Date header and cannot report the HTTP version or remote port;
 //   it drops HTTP/1.0, absolute-form and asterisk-form requests without an answer.
 
@@ -106,7 +106,9 @@ function checkFraming(head: UwsHead): number {
     const value = head.headerValue(i).trim();
     if (name === 'transfer-encoding') te = te === undefined ? value : te + ',' + value;
     else if (name === 'content-length') {
-      if (cl !== undefined && cl !== value) return -2; // differing duplicates
+      // RFC 9110 §8.6 allows accepting identical duplicates; tsgi refuses every
+      // duplicate on every engine, as native and gunicorn do (one rule, no desync).
+      if (cl !== undefined) return -2;
       cl = value;
     }
   }
