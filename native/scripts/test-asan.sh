@@ -13,4 +13,4 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 cd "$root"
 [ $# -eq 0 ] && set -- test
-LD_PRELOAD="$libasan" exec npx vitest run "$@"
+LD_PRELOAD="$libasan" exec npx vitest run --config test/vitest.config.ts "$@"

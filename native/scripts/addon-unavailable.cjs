@@ -2,7 +2,7 @@
 // reported unavailable (with this reason) and `engine: 'auto'` skips it.
 const fs = require('node:fs');
 const path = require('node:path');
-const dir = path.join(__dirname, '..', 'build');
+const dir = path.join(__dirname, '..', '..', 'build');
 fs.mkdirSync(dir, { recursive: true });
 fs.writeFileSync(path.join(dir, 'UNAVAILABLE'),
   'node-gyp could not build the native addon (is a C++ compiler installed?)\n');
