@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { httpDate } from '../http-date.js';
-import { wantsKeepAlive } from './keep-alive.js';
+import { hostIsValid, wantsKeepAlive } from './http-rules.js';
 import { Framing, type Engine, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type RequestHead, type ResponseHead } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -135,6 +135,7 @@ export function loadNodeEngine(): Engine {
         res.sendDate = false;
         if (req.url!.length > options.maxRequestLine) return refuse(res, 414, 'URI Too Long');
         if (req.rawHeaders.length / 2 > options.maxHeaderCount) return refuse(res, 431, 'Request Header Fields Too Large');
+        if (!hostIsValid(req.httpVersionMinor, hostLines(req.rawHeaders))) return refuse(res, 400, 'Bad Request');
         handler(new NodeExchange(req, res, (req.socket as Socket).localPort ?? 0));
       };
       server.on('request', onRequest);
@@ -154,6 +155,12 @@ export function loadNodeEngine(): Engine {
       });
     },
   };
+}
+
+function hostLines(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') out.push(raw[i + 1]!);
+  return out;
 }
 
 function refuse(res: ServerResponse, code: number, text: string): void {
