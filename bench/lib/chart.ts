@@ -72,7 +72,9 @@ export function renderChart(report: BenchReport): string {
   }
   const m = report.machine;
   const title = `tsgi bench — ${m.cpuModel}, ${m.nproc} cores, Node ${m.node}; server core ${m.serverCore}, wrk core ${m.clientCore}`;
-  const note = '(Nx) = server CPU relative to raw uWebSockets.js in the same run; medians of ' + `${report.options.runs} run(s) of ${report.options.seconds} s`;
+  const foreign = report.rows.flatMap((r) => r.runs.map((x) => x.foreignPercent ?? 0));
+  const noise = foreign.length ? `; other processes took ${Math.round(foreign.reduce((a, b) => a + b, 0) / foreign.length)}% of the server's core on average (load ${m.loadBefore.toFixed(1)}→${m.loadAfter.toFixed(1)})` : '';
+  const note = `(Nx) = server CPU relative to raw uWebSockets.js in the same run; medians of ${report.options.runs} run(s) of ${report.options.seconds} s${noise}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y + 10}" viewBox="0 0 ${WIDTH} ${y + 10}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
