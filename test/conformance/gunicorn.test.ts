@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { serveFast } from '../../src/index.js';
-import type { Server } from '../../src/types.js';
+import type { EngineName, Server } from '../../src/types.js';
 import { engines, memoryLogger } from '../helpers/server.js';
 import { loadCorpus } from './corpus.js';
 import { echoApp } from './echo-app.js';
@@ -22,7 +22,7 @@ vi.setConfig({ maxConcurrency: 12 });
 describe.skipIf(gunicornAbsent)(`differential against gunicorn${gunicornAbsent ? ` (skipped: ${GUNICORN} is absent; CI installs it with apt-get install -y gunicorn)` : ''}`, () => {
   const corpus = loadCorpus();
   let gunicorn: Gunicorn;
-  const servers = new Map<string, Server>();
+  const servers = new Map<EngineName, Server>();
   const tally = new Map<string, Tally>(engines.map((e) => [e, { agree: 0, deliberate: 0, allowed: 0, disagree: 0, skipped: 0 }]));
   const stale: string[] = [];
   beforeAll(async () => {
