@@ -97,7 +97,7 @@ export interface LoadResult {
   ok: number;
   /** Responses by worker pid. */
   byPid: Map<number, number>;
-  failures: { code: string; message: string; reusedSocket: boolean }[];
+  failures: { code: string; message: string; reusedSocket: boolean; at: number }[];
 }
 
 /** `concurrency` clients loop on GET `path` until `stop()` resolves. With `refusedEnds`,
@@ -113,7 +113,7 @@ export async function loadRun(url: string, path: string, concurrency: number, un
       try {
         const reply = await get(url + path, { agent, timeoutMs: options.timeoutMs ?? 10_000 });
         if (reply.status !== 200) {
-          result.failures.push({ code: `HTTP ${reply.status}`, message: reply.body, reusedSocket: reply.reusedSocket });
+          result.failures.push({ code: `HTTP ${reply.status}`, message: reply.body, reusedSocket: reply.reusedSocket, at: Date.now() });
           continue;
         }
         const pid = (JSON.parse(reply.body) as { pid: number }).pid;
@@ -122,7 +122,7 @@ export async function loadRun(url: string, path: string, concurrency: number, un
       } catch (error) {
         const e = error as NodeJS.ErrnoException & { reusedSocket?: boolean };
         if (options.refusedEnds && e.code === 'ECONNREFUSED') return;
-        result.failures.push({ code: e.code ?? 'ERROR', message: e.message, reusedSocket: e.reusedSocket ?? false });
+        result.failures.push({ code: e.code ?? 'ERROR', message: e.message, reusedSocket: e.reusedSocket ?? false, at: Date.now() });
       }
     }
   };
