@@ -134,7 +134,7 @@ function option(name: string, fallback: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const size = Number(option('size', '50000'));
+  const size = Number(option('size', '100000'));
   const connections = Number(option('connections', '16'));
   const seed = Number(option('seed', '1'));
   const available = await availableEngines();
