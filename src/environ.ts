@@ -106,20 +106,38 @@ const ALL_FIXED = (1 << FIXED.length) - 1;
  * Content-Length have their own keys. Names containing '_' are dropped, as gunicorn
  * does, so that `X_Forwarded_For` cannot pose as `X-Forwarded-For`. */
 export function headerKey(name: string): string | undefined {
-  if (name.indexOf('_') !== -1) return undefined;
-  const lower = name.toLowerCase();
-  if (lower === 'content-type' || lower === 'content-length') return undefined;
-  return 'HTTP_' + name.toUpperCase().replace(/-/g, '_');
+  let key = keyCache.get(name);
+  if (key === undefined) {
+    const lower = name.toLowerCase();
+    key = name.indexOf('_') !== -1 || lower === 'content-type' || lower === 'content-length'
+      ? null
+      : 'HTTP_' + name.toUpperCase().replace(/-/g, '_');
+    if (keyCache.size < NAME_CACHE_MAX) keyCache.set(name, key);
+  }
+  return key ?? undefined;
 }
+
+/** Apps and clients use a few dozen header names: their CGI forms are cached (bounded,
+ * so hostile names cannot grow the maps). */
+const NAME_CACHE_MAX = 1024;
+const keyCache = new Map<string, string | null>();
+const nameCache = new Map<string, string | null>();
 
 /** The lowercase header name an HTTP_ key stands for, or undefined. */
 function headerNameOf(key: string): string | undefined {
-  if (key.length <= 5 || !key.startsWith('HTTP_')) return undefined;
-  const rest = key.slice(5);
-  if (rest === 'CONTENT_TYPE' || rest === 'CONTENT_LENGTH') return undefined;
-  // Only keys that headerKey could produce (upper case) map back to a header.
-  if (rest !== rest.toUpperCase()) return undefined;
-  return rest.toLowerCase().replace(/_/g, '-');
+  let name = nameCache.get(key);
+  if (name === undefined) {
+    name = null;
+    if (key.length > 5 && key.startsWith('HTTP_')) {
+      const rest = key.slice(5);
+      // Only keys that headerKey could produce (upper case) map back to a header.
+      if (rest !== 'CONTENT_TYPE' && rest !== 'CONTENT_LENGTH' && rest === rest.toUpperCase()) {
+        name = rest.toLowerCase().replace(/_/g, '-');
+      }
+    }
+    if (nameCache.size < NAME_CACHE_MAX) nameCache.set(key, name);
+  }
+  return name ?? undefined;
 }
 
 class EnvironState {

@@ -128,6 +128,9 @@ export function loadNodeEngine(): Engine {
         keepAliveTimeout: options.keepAliveTimeout * 1000,
         headersTimeout: options.headersTimeout * 1000,
         requestTimeout: 0,
+        // node:http checks the header deadline on this interval (default 30 s): check
+        // often enough that a slowloris client is cut close to headersTimeout.
+        connectionsCheckingInterval: Math.max(250, Math.min(30_000, (options.headersTimeout * 1000) / 4)),
       });
       // Node truncates silently past maxHeadersCount: allow one more and refuse it.
       server.maxHeadersCount = options.maxHeaderCount + 1;

@@ -15,7 +15,6 @@
 import { Framing, type Engine, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type RequestHead, type ResponseHead } from './types.js';
 import { loadUws, type UwsHttpRequest, type UwsHttpResponse, type UwsListenSocket } from './uws-loader.js';
 
-const textDecoder = new TextDecoder('latin1');
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** uWS encodes JS strings as UTF-8; header text is latin-1 (PEP 3333), so any text
@@ -54,7 +53,8 @@ class UwsHead implements RequestHead {
    * (RFC 9112 §9.6), so the gateway need not ask; it forces close when it must. */
   readonly keepAlive = true;
   get remoteAddress(): string {
-    return (this._remote ??= textDecoder.decode(this.res.getRemoteAddressAsText()));
+    // An address is at most 45 ASCII bytes: fromCharCode beats a TextDecoder here.
+    return (this._remote ??= String.fromCharCode.apply(null, new Uint8Array(this.res.getRemoteAddressAsText()) as unknown as number[]));
   }
   /** uWS exposes headers only as strings: the first header read collects them all
    * (one forEach), so that repeated fields can be joined. */
@@ -182,46 +182,52 @@ class UwsExchange implements Exchange {
 
   write(chunk: Uint8Array | string): boolean {
     if (this.aborted || this.responded) return true;
+    if (this.inHandler) return this.writeNow(chunk);
     let ok = true;
-    this.corked(() => {
-      if (!this.headWritten) this.writeHeadNow();
-      const h = this.response!;
-      if (h.noBody) return;
-      if (h.framing === Framing.Length) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        const base = this.res.getWriteOffset();
-        const [accepted, done] = this.res.tryEnd(bytes, h.contentLength);
-        this.written += bytes.length;
-        if (done) this.responded = true;
-        if (!accepted) {
-          this.retry = bytes;
-          this.retryBase = base;
-          ok = false;
-        }
-      } else ok = this.res.write(chunk);
-    });
+    this.res.cork(() => { ok = this.writeNow(chunk); });
     return ok;
+  }
+
+  private writeNow(chunk: Uint8Array | string): boolean {
+    if (!this.headWritten) this.writeHeadNow();
+    const h = this.response!;
+    if (h.noBody) return true;
+    if (h.framing !== Framing.Length) return this.res.write(chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const base = this.res.getWriteOffset();
+    const [accepted, done] = this.res.tryEnd(bytes, h.contentLength);
+    this.written += bytes.length;
+    if (done) this.responded = true;
+    if (accepted) return true;
+    this.retry = bytes;
+    this.retryBase = base;
+    return false;
   }
 
   end(chunk?: Uint8Array | string): void {
     if (this.aborted || this.ended) return;
     this.ended = true;
     this.server.inFlight--;
-    if (this.responded) return this.server.maybeFinished();
-    this.corked(() => {
-      if (!this.headWritten) this.writeHeadNow();
-      const h = this.response!;
-      const close = !h.keepAlive || this.server.closing;
-      if (h.noBody || h.framing === Framing.None) {
-        // v20.30's endWithoutBody takes no arguments (any crashes the process).
-        this.res.endWithoutBody();
-        if (close) this.res.close();
-      } else if (h.framing === Framing.Length && this.written > 0) {
-        if (chunk !== undefined && chunk.length > 0) this.res.tryEnd(chunk, h.contentLength);
-        if (close) this.res.close();
-      } else this.res.end(chunk, close);
-    });
-    this.server.maybeFinished();
+    if (!this.responded) {
+      // Inside the handler uWS is corked already: no closure on the hot path.
+      if (this.inHandler) this.endNow(chunk);
+      else this.res.cork(() => this.endNow(chunk));
+    }
+    if (this.server.closing) this.server.maybeFinished();
+  }
+
+  private endNow(chunk: Uint8Array | string | undefined): void {
+    if (!this.headWritten) this.writeHeadNow();
+    const h = this.response!;
+    const close = !h.keepAlive || this.server.closing;
+    if (h.noBody || h.framing === Framing.None) {
+      // v20.30's endWithoutBody takes no arguments (any crashes the process).
+      this.res.endWithoutBody();
+      if (close) this.res.close();
+    } else if (h.framing === Framing.Length && this.written > 0) {
+      if (chunk !== undefined && chunk.length > 0) this.res.tryEnd(chunk, h.contentLength);
+      if (close) this.res.close();
+    } else this.res.end(chunk, close);
   }
 
   onWritable(callback: () => void): void {

@@ -2,7 +2,7 @@
 // the adapters build their environ with the servers' own createEnviron: same keys,
 // same latin-1 rules, same HTTP_* mapping (PEP 3333 "environ Variables").
 
-import { wantsKeepAlive } from '../engines/keep-alive.js';
+import { wantsKeepAlive } from '../engines/http-rules.js';
 import type { RequestHead } from '../engines/types.js';
 import { createEnviron, type EnvironDefaults } from '../environ.js';
 import type { BodyInput } from '../input.js';
