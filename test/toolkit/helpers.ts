@@ -3,25 +3,15 @@
 // apps.
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { afterEach } from 'vitest';
-import { availableEngines, serveFast } from '../../src/index.js';
 import type { App, EngineName, Server, ServeOptions } from '../../src/types.js';
+import { engines, start } from '../helpers/server.js';
 
-export const engines: EngineName[] = await (async () => {
-  const all = await availableEngines();
-  const only = process.env.TSGI_TEST_ENGINES?.split(',').filter(Boolean);
-  return only ? all.filter((e) => only.includes(e)) : all;
-})();
+export { engines };
 
-const running: Server[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
-
+/** A server for toolkit tests: quiet logger, no validator (the toolkit tests check
+ * the validator itself and run middleware whose misuse cases it would intercept). */
 export async function serve(app: App, engine: EngineName, options: ServeOptions = {}): Promise<Server> {
-  const server = await serveFast(app, { host: '127.0.0.1', port: 0, engine, logger: { error: () => {} }, ...options });
-  running.push(server);
-  return server;
+  return start(app, engine, { logger: { error: () => {} }, ...options }, { validate: false });
 }
 
 export interface RawResult {
