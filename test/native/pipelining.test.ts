@@ -19,6 +19,28 @@ describe('native engine: pipelining', () => {
     c.close();
   });
 
+  it('halts reading at 128 requests in flight and resumes: 1000 async pipelined requests', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const server = await startNative((ex) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      ex.head.detach();
+      setImmediate(() => {
+        inFlight--;
+        echoTarget(ex);
+      });
+    });
+    const c = new RawConnection(server.port);
+    let bytes = '';
+    for (let i = 0; i < 1000; i++) bytes += `GET /${i} HTTP/1.1\r\n${H}\r\n`;
+    await c.write(bytes);
+    const responses = await c.responses(1000);
+    expect(responses.map((r) => r.body.toString())).toEqual(Array.from({ length: 1000 }, (_, i) => `GET /${i}`));
+    expect(maxInFlight).toBeLessThanOrEqual(128);
+    c.close();
+  });
+
   it('keeps order when asynchronous responses finish in reverse order', async () => {
     const pending: Exchange[] = [];
     const server = await startNative((ex) => {
