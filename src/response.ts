@@ -68,6 +68,8 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
   private iteratorDone = false;
   private closed = false;
   private aborted = false;
+  /** A first chunk is held while the next is pulled (see pumpSync). */
+  private peeking = false;
   /** The app returned (or threw): until then there is no body to close. */
   private appReturned = false;
 
@@ -113,7 +115,8 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     if (excInfo !== undefined && excInfo !== null) {
       // "if exc_info is provided, and the HTTP headers have already been sent,
       // start_response must raise an error, and should re-raise using the exc_info".
-      if (this.state >= State.Committed) throw excInfo;
+      // A chunk held back for the one-chunk peek counts as sent: the app cannot tell.
+      if (this.state >= State.Committed || this.peeking) throw excInfo;
     } else if (this.state !== State.Idle) {
       throw new StartResponseTwiceError();
     }
@@ -232,11 +235,18 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
         if (this.state === State.Idle) return this.fail(new NoStartResponseError());
         // Peek once: a body of one chunk gets a Content-Length instead of chunked.
         let next: IteratorResult<unknown>;
+        this.peeking = true;
         try {
           next = it.next();
         } catch (error) {
           this.iteratorDone = true;
+          this.peeking = false;
+          // The held chunk counts as sent: send it, then the error closes the connection.
+          this.commit(-1);
+          this.send(chunk);
           return this.fail(error);
+        } finally {
+          this.peeking = false;
         }
         if (next.done) {
           this.iteratorDone = true;

@@ -24,3 +24,20 @@ export function hostIsValid(versionMinor: number, hosts: string[]): boolean {
   if (hosts.length === 0) return versionMinor === 0;
   return HOST.test(hosts[0]!);
 }
+
+/** RFC 9112 §2.3, §3.2 and §6.1 on a request the parser let through: returns the
+ * status to refuse it with, or 0. */
+export function requestProblem(method: string, target: string, versionMajor: number, transferEncoding: string | undefined): number {
+  // HTTP/0.9 has no headers to frame anything with; other majors are not HTTP/1.
+  if (versionMajor !== 1) return versionMajor === 0 ? 400 : 505;
+  // RFC 9112 §3.2.4: asterisk-form only for OPTIONS; §3.2: no fragment in a target.
+  if (target === '*' ? method !== 'OPTIONS' : target.indexOf('#') !== -1) return 400;
+  if (transferEncoding !== undefined) {
+    const codings = transferEncoding.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    // §6.3: chunked must be final, else the length is unknowable: 400.
+    if (codings[codings.length - 1] !== 'chunked') return 400;
+    // §6.1: a coding we do not implement before chunked: 501.
+    if (codings.length > 1) return codings.slice(0, -1).every((c) => c === 'chunked') ? 400 : 501;
+  }
+  return 0;
+}

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { httpDate } from '../http-date.js';
-import { hostIsValid, wantsKeepAlive } from './http-rules.js';
+import { hostIsValid, requestProblem, wantsKeepAlive } from './http-rules.js';
 import { Framing, type Engine, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type RequestHead, type ResponseHead } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -139,6 +139,8 @@ export function loadNodeEngine(): Engine {
         if (req.url!.length > options.maxRequestLine) return refuse(res, 414, 'URI Too Long');
         if (req.rawHeaders.length / 2 > options.maxHeaderCount) return refuse(res, 431, 'Request Header Fields Too Large');
         if (!hostIsValid(req.httpVersionMinor, hostLines(req.rawHeaders))) return refuse(res, 400, 'Bad Request');
+        const problem = requestProblem(req.method!, req.url!, req.httpVersionMajor, req.headers['transfer-encoding']);
+        if (problem !== 0) return refuse(res, problem, STATUS_TEXT[problem]!);
         handler(new NodeExchange(req, res, (req.socket as Socket).localPort ?? 0));
       };
       server.on('request', onRequest);
@@ -159,6 +161,8 @@ export function loadNodeEngine(): Engine {
     },
   };
 }
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 501: 'Not Implemented', 505: 'HTTP Version Not Supported' };
 
 function hostLines(raw: string[]): string[] {
   const out: string[] = [];

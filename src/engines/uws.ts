@@ -13,6 +13,7 @@
 //   it drops HTTP/1.0, absolute-form and asterisk-form requests without an answer.
 
 import { Framing, type Engine, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type RequestHead, type ResponseHead } from './types.js';
+import { wantsKeepAlive } from './http-rules.js';
 import { loadUws, type UwsHttpRequest, type UwsHttpResponse, type UwsListenSocket } from './uws-loader.js';
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -49,9 +50,12 @@ class UwsHead implements RequestHead {
     }
     return this._target;
   }
-  /** uWS itself closes after answering a request that said `Connection: close`
-   * (RFC 9112 §9.6), so the gateway need not ask; it forces close when it must. */
-  readonly keepAlive = true;
+  /** uWS v20.30 does not honour `Connection: close` itself, so it is read here
+   * (RFC 9112 §9.6: close after the response; process no further requests). */
+  get keepAlive(): boolean {
+    return (this._keepAlive ??= wantsKeepAlive(1, this.req!.getHeader('connection') || undefined));
+  }
+  private _keepAlive: boolean | undefined;
   get remoteAddress(): string {
     // An address is at most 45 ASCII bytes: fromCharCode beats a TextDecoder here.
     return (this._remote ??= String.fromCharCode.apply(null, new Uint8Array(this.res.getRemoteAddressAsText()) as unknown as number[]));
@@ -91,6 +95,7 @@ class UwsHead implements RequestHead {
     void this.method;
     void this.target;
     void this.remoteAddress;
+    void this.keepAlive;
     if (!this.names) this.collect();
     this.req = undefined;
   }

@@ -9,6 +9,7 @@ import { validator } from '../../src/validate/index.js';
 import type { EngineName, Server } from '../../src/types.js';
 import { engines, memoryLogger, UWS_LIMITS } from '../helpers/server.js';
 import { loadCorpus, type ConformanceCase } from './corpus.js';
+import { LLHTTP_FAILURES, UWS_PARSER_FAILURES } from './known-failures.js';
 import { echoApp } from './echo-app.js';
 import { judge, observe, splitPoints } from './replay.js';
 
@@ -25,6 +26,11 @@ export const UWS_SKIP_REASONS: Record<string, string> = {
 
 /** Why `engine` cannot run `c`, or undefined when it must. */
 export function skipReason(c: ConformanceCase, engine: EngineName): string | undefined {
+  const title = `${c.file} › ${c.name}`;
+  if (engine === 'node' && LLHTTP_FAILURES.has(title)) return "llhttp, node:http's parser, refuses this RFC 9112-valid request (README: engines)";
+  if (engine === 'uws' && UWS_PARSER_FAILURES.has(title)) {
+    return "uWebSockets.js v20.30's own parser does not implement RFC 9112 here (README: What uWebSockets.js cannot do)";
+  }
   if (engine !== 'uws' || c.skipUws === undefined) return undefined;
   const reason = UWS_SKIP_REASONS[c.skipUws];
   if (!reason) throw new Error(`case "${c.name}": unknown skip-uws key ${c.skipUws}`);
@@ -55,7 +61,7 @@ export function runConformanceSuite(engine: EngineName): void {
       const reason = skipReason(c, engine);
       const title = `${c.file} › ${c.name}`;
       if (reason) {
-        it.skip(`${title} — skipped on uws: ${reason}`, () => {});
+        it.skip(`${title} — skipped on ${engine}: ${reason}`, () => {});
         continue;
       }
       it.concurrent(title, async ({ expect }) => {
