@@ -259,6 +259,7 @@ void Connection::onDrained() {
     e[1] = int32_t(id);
     server->dispatchPending();
   }
+  updateTimeout();
   maybeFinishClose();
 }
 
@@ -431,7 +432,9 @@ void Connection::updateTimeout() {
   TimeoutKind k;
   if (lingering) k = TimeoutKind::Linger;
   else if (closing || shutdownStarted) k = TimeoutKind::None;
-  else if (outstanding || reader.inBody()) k = TimeoutKind::None;
+  // Not idle while a request is in flight or our bytes still drain to a slow reader.
+  else if (outstanding || reader.inBody() || out.writing() || out.hasPending() || file.active)
+    k = TimeoutKind::None;
   else if (!leftover.empty()) k = TimeoutKind::Head;
   else k = TimeoutKind::Idle;
   if (k == timeoutKind) return;

@@ -41,6 +41,30 @@ describe('native engine: timeouts', () => {
   });
 });
 
+describe('native engine: keep-alive timeout and slow readers', () => {
+  it('does not count a response still draining to a slow reader as idle time', async () => {
+    const big = Buffer.alloc(24 * 1024 * 1024, 'z');
+    const server = await startNative((ex) => {
+      ex.writeHead(head('200 OK', big.length));
+      ex.end(big); // ends at once; the engine queues what the socket cannot take
+    }, { keepAliveTimeout: 1 });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.pause();
+    socket.write(`GET / HTTP/1.1\r\n${H}\r\n`);
+    // A client that does not read for longer than keepAliveTimeout.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    let received = 0;
+    const done = new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => { received += d.length; if (received >= big.length) resolve(); });
+      socket.on('close', () => resolve());
+    });
+    socket.resume();
+    await done;
+    socket.destroy();
+    expect(received).toBeGreaterThanOrEqual(big.length);
+  });
+});
+
 describe('native engine: close and abort', () => {
   it('graceful close finishes the in-flight exchange, closes idle connections, then resolves', async () => {
     let pending: Exchange | undefined;
