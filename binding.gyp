@@ -6,6 +6,7 @@
         "native/src/Addon.cc",
         "native/src/Loop.cc",
         "native/src/Connection.cc",
+        "native/src/SendFile.cc",
         "native/src/HttpParser.cc",
         "native/src/ChunkedDecoder.cc"
       ],

@@ -13,7 +13,7 @@ fs.mkdirSync(out, { recursive: true });
 const cxx = process.env.CXX ?? 'g++';
 const napiInclude = require('node-addon-api').include_dir;
 const nodeInclude = process.env.NODE_INCLUDE ?? '/usr/include/node';
-const sources = ['Addon.cc', 'Loop.cc', 'Connection.cc', 'HttpParser.cc', 'ChunkedDecoder.cc'].map((f) => path.join(root, 'native', 'src', f));
+const sources = ['Addon.cc', 'Loop.cc', 'Connection.cc', 'SendFile.cc', 'HttpParser.cc', 'ChunkedDecoder.cc'].map((f) => path.join(root, 'native', 'src', f));
 execFileSync(cxx, ['-std=c++17', '-O1', '-g', '-fno-omit-frame-pointer', '-fPIC', '-shared', '-fno-exceptions',
   '-fsanitize=address,undefined', '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION',
   `-I${nodeInclude}`, `-I${path.resolve(root, napiInclude)}`, ...sources, '-o', path.join(out, 'tsgi_native.node')],
