@@ -57,8 +57,18 @@ class UwsHead implements RequestHead {
   }
   private _keepAlive: boolean | undefined;
   get remoteAddress(): string {
-    // An address is at most 45 ASCII bytes: fromCharCode beats a TextDecoder here.
-    return (this._remote ??= String.fromCharCode.apply(null, new Uint8Array(this.res.getRemoteAddressAsText()) as unknown as number[]));
+    if (this._remote === undefined) {
+      // An address is at most 45 ASCII bytes: fromCharCode beats a TextDecoder here.
+      const text = this._remoteText ?? this.res.getRemoteAddressAsText();
+      this._remote = String.fromCharCode.apply(null, new Uint8Array(text) as unknown as number[]);
+    }
+    return this._remote;
+  }
+  private _remoteText: ArrayBuffer | undefined;
+  /** The HttpResponse dies when the response ends, yet the app may read REMOTE_ADDR
+   * later (in close(), after an await): keep its bytes (one call), decode on demand. */
+  keepRemote(): void {
+    if (this._remote === undefined && this._remoteText === undefined) this._remoteText = this.res.getRemoteAddressAsText();
   }
   /** uWS exposes headers only as strings: the first header read collects them all
    * (one forEach), so that repeated fields can be joined. */
@@ -200,6 +210,7 @@ class UwsExchange implements Exchange {
     if (h.framing !== Framing.Length) return this.res.write(chunk);
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const base = this.res.getWriteOffset();
+    this.head.keepRemote();
     const [accepted, done] = this.res.tryEnd(bytes, h.contentLength);
     this.written += bytes.length;
     if (done) this.responded = true;
@@ -222,16 +233,19 @@ class UwsExchange implements Exchange {
   }
 
   private endNow(chunk: Uint8Array | string | undefined): void {
+    this.head.keepRemote();
     if (!this.headWritten) this.writeHeadNow();
     const h = this.response!;
     const close = !h.keepAlive || this.server.closing;
     if (h.noBody || h.framing === Framing.None) {
-      // v20.30's endWithoutBody takes no arguments (any crashes the process).
+      // v20.30's endWithoutBody takes neither a length nor a close flag (either crashes
+      // the process), and the response may not be touched after it: such responses
+      // leave the connection open even when it should close (README).
       this.res.endWithoutBody();
-      if (close) this.res.close();
     } else if (h.framing === Framing.Length && this.written > 0) {
+      // Streamed with tryEnd: uWS completes the response at the last byte, after which
+      // it may not be touched, so the close flag cannot be given here either.
       if (chunk !== undefined && chunk.length > 0) this.res.tryEnd(chunk, h.contentLength);
-      if (close) this.res.close();
     } else this.res.end(chunk, close);
   }
 
@@ -277,6 +291,7 @@ class UwsExchange implements Exchange {
     // after the handler returned and uWS flushed them.
     this.aborted = true;
     this.server.inFlight--;
+    this.head.keepRemote();
     if (this.inHandler) this.closeAfterHandler = true;
     else this.res.close();
     this.server.maybeFinished();
