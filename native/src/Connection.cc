@@ -1,6 +1,7 @@
 // Reading, writing and closing one connection. See Connection.h for ownership.
 #include "Connection.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,7 +60,9 @@ struct EventSink {
     // RFC 9112 §9.6: a request with "close" (or HTTP/1.0 without keep-alive) is the last
     // one: "The server SHOULD NOT process further requests after [it]". Its body is
     // still read; then the connection closes after the response.
-    if (!head.keepAlive) c->requestClose(false);
+    // The server is closing: this request is served (with "Connection: close", set by
+    // JavaScript) and is the last one.
+    if (!head.keepAlive || s->closing()) c->requestClose(false);
   }
 
   void onBody(const char* data, size_t length, bool last) {
@@ -271,7 +274,10 @@ void Connection::writeErrorResponse(HttpError e) {
 void Connection::finishResponses(uint32_t ends, bool closeAfter) {
   if (closing) return;
   outstanding = ends > outstanding ? 0 : outstanding - ends;
-  if (ends) responseStarted = false;
+  if (ends) {
+    responseStarted = false;
+    served = true;
+  }
   if (closeAfter) {
     requestClose(true);  // RFC 9112 §9.6: no further requests are processed after close
   } else if (outstanding == 0) {
@@ -291,6 +297,34 @@ void Connection::finishResponses(uint32_t ends, bool closeAfter) {
 }
 
 // ----------------------------------------------------------------- closing ----
+
+void Connection::beginServerClose() {
+  if (closing || shutdownStarted || closeRequested) {
+    if (!closing && !shutdownStarted) requestClose(false);
+    return;
+  }
+  bool busy = outstanding || reader.inBody() || out.writing() || out.hasPending() || file.active;
+  if (busy) return requestClose(false);  // in flight: finish it, then close
+  bool waiting = !leftover.empty() || !served;
+  if (!waiting) {
+    // Idle keep-alive: a request the client already sent (bytes in our socket buffer) is
+    // still served; otherwise a FIN now.
+    uv_os_fd_t fd;
+    char byte;
+    if (uv_fileno(&h.handle, &fd) == 0) {
+      ssize_t n;
+      do n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      while (n < 0 && errno == EINTR);
+      waiting = n > 0;
+    }
+  }
+  if (!waiting) return requestClose(true);
+  // Grace period for the first (or an already sent) request: keep reading until the
+  // server's close deadline.
+  timeoutKind = TimeoutKind::None;
+  updateTimeout();
+  updateReading();
+}
 
 void Connection::requestClose(bool force) {
   closeRequested = true;
@@ -367,6 +401,10 @@ void Connection::updateTimeout() {
     case TimeoutKind::Head: deadline = cfg.headersMs ? server->now() + cfg.headersMs : 0; break;
     case TimeoutKind::Linger: deadline = server->now() + kLingerMs; break;
   }
+  // Closing server: a request not received yet has until the end of the grace period.
+  if (server->closing() && (k == TimeoutKind::Idle || k == TimeoutKind::Head) &&
+      (!deadline || deadline > server->closeDeadline()))
+    deadline = server->closeDeadline();
 }
 
 void Connection::onTimeout() {
@@ -378,6 +416,11 @@ void Connection::onTimeout() {
     pendingError = HttpError::RequestTimeout;
     writeErrorResponse(HttpError::RequestTimeout);
     requestClose(true);
+    return;
+  }
+  if (timeoutKind == TimeoutKind::Idle && server->closing() && !closeRequested) {
+    timeoutKind = TimeoutKind::None;
+    requestClose(true);  // no request came during the close grace period: a FIN
     return;
   }
   close();

@@ -29,6 +29,7 @@ class Connection : public ConnectionData {
 
   // Closing.
   void requestClose(bool force);
+  void beginServerClose();  // Server::close(): see there
   void abort();  // close now (RST on TCP)
   void close();  // close now, gracefully
   void onTimeout();

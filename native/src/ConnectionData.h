@@ -65,6 +65,7 @@ struct ConnectionData {
   bool peerEof = false;        // the client half-closed
   bool openSent = false;       // JavaScript knows this connection (kEventOpen sent)
   bool jsClosed = false;       // JavaScript was told it closed; ignore its ops
+  bool served = false;           // at least one response ended
   bool responseStarted = false;  // bytes of the current response were sent
   bool wantDrain = false;      // JavaScript waits for kEventWritable
   bool closeRequested = false;   // close after output drains (and responses end)

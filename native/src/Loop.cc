@@ -117,14 +117,24 @@ void Server::onConnection(uv_stream_t* listener, int status) {
 
 void Server::accept() {
   if (closing_) return;
+  acceptOne(-1);
+}
+
+// Accepts one connection: from libuv (fd < 0; UV_EAGAIN when libuv holds none) or a
+// descriptor accept4() returned while draining the backlog on close. Returns 0 or an error.
+int Server::acceptOne(int fd) {
   Connection* c = new Connection(this);
   c->isTcp = config_.path.empty();
   int r = c->isTcp ? uv_tcp_init(loop_, &c->h.tcp) : uv_pipe_init(loop_, &c->h.pipe, 0);
-  if (r == 0) r = uv_accept(&listener_.stream, &c->h.stream);
+  if (r == 0) {
+    if (fd < 0) r = uv_accept(&listener_.stream, &c->h.stream);
+    else r = c->isTcp ? uv_tcp_open(&c->h.tcp, fd) : uv_pipe_open(&c->h.pipe, fd);
+    if (r != 0 && fd >= 0) ::close(fd);
+  }
   if (r != 0) {
     c->h.handle.data = c;
     uv_close(&c->h.handle, [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
-    return;
+    return r;
   }
   if (c->isTcp) uv_tcp_nodelay(&c->h.tcp, 1);
   c->id = allocateId(c);
@@ -133,6 +143,7 @@ void Server::accept() {
   first_ = c;
   connectionCount_++;
   c->start();
+  return 0;
 }
 
 uint32_t Server::allocateId(Connection* c) {
@@ -328,20 +339,43 @@ void Server::onIdle(uv_idle_t* i) {
 
 // ----------------------------------------------------------------- closing ----
 
+// Graceful close:
+//  - every connection the kernel completed is accepted before the listener closes (a
+//    listener closed with a backlog resets those clients);
+//  - a connection that has not delivered a complete request yet (just accepted, partial
+//    head, or bytes already waiting in the socket) gets a grace period to send one; it is
+//    served with "Connection: close" (JavaScript sees closing, onHead requests the close);
+//  - a request in flight finishes, then the connection closes;
+//  - an idle keep-alive connection with nothing in its socket buffer closes with a FIN
+//    (shutdown, then linger), never a RST.
 void Server::close() {
   if (closing_) return;
+  if (listening_) {
+    int r;
+    do r = acceptOne(-1);  // the one libuv may hold
+    while (r == 0);
+    uv_os_fd_t lfd;
+    if (uv_fileno(&listener_.handle, &lfd) == 0) {
+      for (;;) {
+        int fd = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+          if (errno == EINTR || errno == ECONNABORTED) continue;
+          break;  // EAGAIN: the backlog is empty (or an error: nothing more to take)
+        }
+        acceptOne(fd);
+      }
+    }
+  }
   closing_ = true;
+  uint64_t grace = config_.headersMs && config_.headersMs < kCloseGraceMs ? config_.headersMs : kCloseGraceMs;
+  closeDeadline_ = uv_now(loop_) + grace;
   if (listening_) {
     listening_ = false;
     uv_close(&listener_.handle, onListenClose);
   }
-  // Idle keep-alive connections close now; busy ones when their last response ends.
   for (Connection* c = first_; c;) {
     Connection* next = static_cast<Connection*>(c->next);
-    bool idle = !c->outstanding && !c->reader.inBody() && c->leftover.empty() &&
-                !c->out.writing() && !c->out.hasPending();
-    if (idle) c->close();
-    else c->requestClose(false);
+    c->beginServerClose();
     c = next;
   }
   maybeFinishClose();

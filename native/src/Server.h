@@ -56,6 +56,7 @@ class Server {
   static constexpr size_t kReadSize = 64 * 1024;
   static constexpr size_t kAddressReserve = 64;  // end of input: one peer address
   static constexpr size_t kHighWater = 256 * 1024;
+  static constexpr uint64_t kCloseGraceMs = 2000;  // at most, for a first request on close
 
   Server(uv_loop_t* loop, ServerConfig config, SharedMemory memory, JsBridge* bridge);
   // Binds and listens. Returns 0 or a libuv error; *what names the failing step.
@@ -75,6 +76,7 @@ class Server {
   const SharedMemory& memory() const { return memory_; }
   HeaderField* fieldStorage() { return fields_.data(); }
   bool closing() const { return closing_; }
+  uint64_t closeDeadline() const { return closeDeadline_; }
   int32_t* reserveEvents(uint32_t ints);  // may dispatch first when the area is full
   void dispatchPending();
   // The input area in use by reads not yet handed to JavaScript.
@@ -95,6 +97,7 @@ class Server {
   int bindTcp(std::string* what);
   int bindPipe(std::string* what);
   void accept();
+  int acceptOne(int fd);
   void updateDate();
   void sweepTimeouts();
   void maybeFinishClose();
@@ -121,6 +124,7 @@ class Server {
   std::vector<uint32_t> resumeIds_;
   Connection* first_ = nullptr;
   size_t connectionCount_ = 0;
+  uint64_t closeDeadline_ = 0;  // end of the grace period for requests not yet received
   uint32_t eventInts_ = 0;
   size_t inputUsed_ = 0;
   size_t maxLeftover_ = 0;  // largest partial head the parser keeps

@@ -10,9 +10,6 @@ export const ENGINES = (await availableEngines()).filter((e) => !wanted || wante
  * TSGI_TEST_STRICT=1 to run them anyway). */
 export function knownGap(engine: string, topic: 'graceful-close'): string | undefined {
   if (process.env.TSGI_TEST_STRICT === '1') return undefined;
-  if (engine === 'native' && topic === 'graceful-close') {
-    return 'native Server::close() (native/src/Loop.cc) closes at once every connection without an outstanding request, including ones accepted whose request bytes have not arrived yet and idle keep-alive ones a client is reusing: their clients get ECONNRESET';
-  }
   return undefined;
 }
 
