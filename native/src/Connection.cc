@@ -277,6 +277,7 @@ void Connection::finishResponses(uint32_t ends, bool closeAfter) {
   if (ends) {
     responseStarted = false;
     served = true;
+    lastEndAt = server->now();
   }
   if (closeAfter) {
     requestClose(true);  // RFC 9112 §9.6: no further requests are processed after close
@@ -305,7 +306,9 @@ void Connection::beginServerClose() {
   }
   bool busy = outstanding || reader.inBody() || out.writing() || out.hasPending() || file.active;
   if (busy) return requestClose(false);  // in flight: finish it, then close
-  bool waiting = !leftover.empty() || !served;
+  // A client that got a response in the last moment is probably sending its next request
+  // right now (a FIN would cross it: the keep-alive race): it gets the grace period too.
+  bool waiting = !leftover.empty() || !served || server->now() - lastEndAt < kRecentMs;
   if (!waiting) {
     // Idle keep-alive: a request the client already sent (bytes in our socket buffer) is
     // still served; otherwise a FIN now.

@@ -12,6 +12,7 @@ class Connection : public ConnectionData {
  public:
   static constexpr uint32_t kMaxInFlight = 128;  // pipelined requests given to JavaScript
   static constexpr uint64_t kLingerMs = 2000;
+  static constexpr uint64_t kRecentMs = 1000;  // on server close: "just used" keep-alive
 
   explicit Connection(Server* s) { server = s; }
   void start();

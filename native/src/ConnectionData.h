@@ -45,6 +45,7 @@ struct ConnectionData {
 
   TimeoutKind timeoutKind = TimeoutKind::None;
   uint64_t deadline = 0;  // uv_now() milliseconds, 0 for none
+  uint64_t lastEndAt = 0;  // uv_now() when a response last ended
 
   // sendfile(2) job; the poll handle watches a dup() of the socket for writability,
   // because libuv allows one handle per descriptor and the stream already has it.
