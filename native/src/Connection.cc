@@ -367,6 +367,14 @@ void Connection::closeHandles(bool reset) {
   closing = true;
   reading = false;
   uv_read_stop(&h.stream);
+  // A pending sendfile is cancelled here: from now on C++ never touches file.fd, and
+  // JavaScript learns it (kEventFileDone, EPIPE) before kEventClosed, in
+  // Server::onConnectionClosed; only then may it close the descriptor.
+  if (file.active) {
+    file.active = false;
+    file.fd = -1;
+    fileCancelled = true;
+  }
   if (poll) {
     uv_poll_stop(poll);
     uv_close(reinterpret_cast<uv_handle_t*>(poll), onPollClose);

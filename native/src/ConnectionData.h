@@ -55,6 +55,7 @@ struct ConnectionData {
     int64_t remaining = 0;
     bool active = false;
   } file;
+  bool fileCancelled = false;  // closed during a sendfile: report it before kEventClosed
   uv_poll_t* poll = nullptr;
   int pollFd = -1;
 

@@ -169,6 +169,12 @@ Connection* Server::find(uint32_t id) const {
 }
 
 void Server::onConnectionClosed(Connection* c) {
+  if (c->openSent && c->fileCancelled) {
+    int32_t* e = reserveEvents(3);
+    e[0] = layout::kEventFileDone;
+    e[1] = int32_t(c->id);
+    e[2] = EPIPE;
+  }
   if (c->openSent) {
     int32_t* e = reserveEvents(2);
     e[0] = layout::kEventClosed;

@@ -27,6 +27,7 @@ int Connection::startFile(int fd, int64_t offset, int64_t length) {
 }
 
 int Connection::pumpFile() {
+  if (closing || file.fd < 0) return -EPIPE;
   uv_os_fd_t sock;
   if (uv_fileno(&h.handle, &sock) != 0) return -EBADF;
   while (file.remaining > 0) {
@@ -65,7 +66,10 @@ void Connection::onPollWritable(uv_poll_t* p, int status, int) {
   Connection* c = static_cast<Connection*>(p->data);
   uv_poll_stop(p);
   if (c->closing || !c->file.active) return;
-  int r = status < 0 ? status : c->pumpFile();
+  // libuv reports POLLERR as UV_EBADF: the socket failed (reset), the file is fine. The
+  // connection is dead: closing it cancels the sendfile and reports EPIPE before the close.
+  if (status < 0) return c->abort();
+  int r = c->pumpFile();
   if (r != 0) {
     c->finishFile(r);
     c->maybeFinishClose();
@@ -74,6 +78,7 @@ void Connection::onPollWritable(uv_poll_t* p, int status, int) {
 
 void Connection::finishFile(int result) {
   file.active = false;
+  file.fd = -1;  // JavaScript may close it once told; never used again here
   int32_t* e = server->reserveEvents(3);
   e[0] = layout::kEventFileDone;
   e[1] = int32_t(id);
