@@ -118,6 +118,9 @@ export function withAccessLog(app: App, format: string, writeLine: (line: string
   return (environ, startResponse) => {
     const startedAt = new Date();
     const t0 = process.hrtime.bigint();
+    // The line is written when the response is over; on uws the peer address can only
+    // be read while the response is alive (README), so take it now.
+    void environ.REMOTE_ADDR;
     const record: AccessRecord = { environ, status: '', headers: [], bytes: 0, startedAt, elapsedNs: 0n };
     const log = (): void => {
       record.elapsedNs = process.hrtime.bigint() - t0;

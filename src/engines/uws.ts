@@ -58,18 +58,18 @@ class UwsHead implements RequestHead {
   private _keepAlive: boolean | undefined;
   get remoteAddress(): string {
     if (this._remote === undefined) {
+      // The HttpResponse dies with the response, and reading the address costs uWS a
+      // getpeername(2) call, too much to pay on every request just in case: read after
+      // the response ended (and never before), REMOTE_ADDR is '' on uws (README).
+      if (this.resDone) return '';
       // An address is at most 45 ASCII bytes: fromCharCode beats a TextDecoder here.
-      const text = this._remoteText ?? this.res.getRemoteAddressAsText();
-      this._remote = String.fromCharCode.apply(null, new Uint8Array(text) as unknown as number[]);
+      this._remote = String.fromCharCode.apply(null, new Uint8Array(this.res.getRemoteAddressAsText()) as unknown as number[]);
     }
     return this._remote;
   }
-  private _remoteText: ArrayBuffer | undefined;
-  /** The HttpResponse dies when the response ends, yet the app may read REMOTE_ADDR
-   * later (in close(), after an await): keep its bytes (one call), decode on demand. */
-  keepRemote(): void {
-    if (this._remote === undefined && this._remoteText === undefined) this._remoteText = this.res.getRemoteAddressAsText();
-  }
+  /** Set by the exchange once uWS's HttpResponse may no longer be touched. */
+  resDone = false;
+
   /** uWS exposes headers only as strings: the first header read collects them all
    * (one forEach), so that repeated fields can be joined. */
   private collect(): void {
@@ -104,7 +104,7 @@ class UwsHead implements RequestHead {
     if (!this.req) return;
     void this.method;
     void this.target;
-    void this.remoteAddress;
+    // REMOTE_ADDR stays lazy: the HttpResponse lives on until the response ends.
     void this.keepAlive;
     if (!this.names) this.collect();
     this.req = undefined;
@@ -210,10 +210,9 @@ class UwsExchange implements Exchange {
     if (h.framing !== Framing.Length) return this.res.write(chunk);
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const base = this.res.getWriteOffset();
-    this.head.keepRemote();
     const [accepted, done] = this.res.tryEnd(bytes, h.contentLength);
     this.written += bytes.length;
-    if (done) this.responded = true;
+    if (done) this.responded = this.head.resDone = true;
     if (accepted) return true;
     this.retry = bytes;
     this.retryBase = base;
@@ -233,8 +232,8 @@ class UwsExchange implements Exchange {
   }
 
   private endNow(chunk: Uint8Array | string | undefined): void {
-    this.head.keepRemote();
     if (!this.headWritten) this.writeHeadNow();
+    this.head.resDone = true;
     const h = this.response!;
     const close = !h.keepAlive || this.server.closing;
     if (h.noBody || h.framing === Framing.None) {
@@ -256,7 +255,7 @@ class UwsExchange implements Exchange {
       if (this.retry) {
         const rest = this.retry.subarray(offset - this.retryBase);
         const [accepted, done] = this.res.tryEnd(rest, this.response!.contentLength);
-        if (done) this.responded = true;
+        if (done) this.responded = this.head.resDone = true;
         if (!accepted) {
           this.retry = rest;
           this.retryBase = offset;
@@ -279,6 +278,7 @@ class UwsExchange implements Exchange {
   }
   handleAborted(): void {
     if (this.ended || this.aborted) return;
+    this.head.resDone = true;
     this.aborted = true;
     this.server.inFlight--;
     this.abortCallback?.();
@@ -291,7 +291,8 @@ class UwsExchange implements Exchange {
     // after the handler returned and uWS flushed them.
     this.aborted = true;
     this.server.inFlight--;
-    this.head.keepRemote();
+    void this.head.remoteAddress; // the app may still read it; uWS forgets with the close
+    this.head.resDone = true;
     if (this.inHandler) this.closeAfterHandler = true;
     else this.res.close();
     this.server.maybeFinished();
