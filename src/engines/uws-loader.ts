@@ -82,3 +82,22 @@ export function loadUws(maxHeaderSize: number): UwsModule {
   failure = `engine 'uws' is unavailable: ${reasons.join('; ')}`;
   throw new EngineUnavailableError(failure);
 }
+
+/** Why uWebSockets.js cannot load here, or undefined when it can — decided from the
+ * files alone, without loading the binary (which must wait for the header limit). */
+export function uwsUnavailableReason(): string | undefined {
+  if (loaded) return undefined;
+  if (failure) return failure;
+  try {
+    require.resolve('uWebSockets.js');
+    return undefined;
+  } catch { /* not installed: try the registry build */ }
+  try {
+    const pkg = require.resolve('@trufflesuite/uws-js-unofficial/package.json');
+    const binary = join(dirname(pkg), 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
+    if (existsSync(binary)) return undefined;
+    return `engine 'uws' is unavailable: @trufflesuite/uws-js-unofficial has no native binary for ${process.platform}-${process.arch} Node ABI ${process.versions.modules} (Node ${process.versions.node}); it ships ABI 93/108/115 = Node 16/18/20 only, and its pure-JS fallback is refused as too slow`;
+  } catch {
+    return "engine 'uws' is unavailable: neither uWebSockets.js nor @trufflesuite/uws-js-unofficial is installed";
+  }
+}

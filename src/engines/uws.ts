@@ -14,7 +14,8 @@
 
 import { Framing, type Engine, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type RequestHead, type ResponseHead } from './types.js';
 import { wantsKeepAlive } from './http-rules.js';
-import { loadUws, type UwsHttpRequest, type UwsHttpResponse, type UwsListenSocket } from './uws-loader.js';
+import { EngineUnavailableError } from '../errors.js';
+import { loadUws, uwsUnavailableReason, type UwsHttpRequest, type UwsHttpResponse, type UwsListenSocket } from './uws-loader.js';
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -333,6 +334,8 @@ class UwsServer implements EngineServer {
 }
 
 export function loadUwsEngine(): Engine {
+  const unavailable = uwsUnavailableReason();
+  if (unavailable) throw new EngineUnavailableError(unavailable);
   let uws: ReturnType<typeof loadUws> | undefined;
   return {
     name: 'uws',
