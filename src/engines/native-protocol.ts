@@ -1,6 +1,8 @@
 // Numbers shared with the C++ engine: native/src/SharedLayout.h holds the same values and
 // explains the memory layout. Change both files together (and bump the ABI version).
 
+import type { EngineOptions } from './types.js';
+
 /** Addon ABI this TypeScript speaks (Addon.cc kAbiVersion). */
 export const NATIVE_ABI_VERSION = 2;
 
@@ -57,17 +59,11 @@ export interface NativeAddon {
   close(handle: NativeHandle): void;
 }
 
-export interface NativeListenConfig {
-  host: string;
-  port: number;
-  path?: string;
-  reusePort: boolean;
-  maxRequestLine: number;
-  maxHeaderCount: number;
-  maxHeaderSize: number;
+/** What the addon's listen takes: EngineOptions with the timeouts in milliseconds. */
+export type NativeListenConfig = Omit<EngineOptions, 'logger' | 'keepAliveTimeout' | 'headersTimeout'> & {
   keepAliveMs: number;
   headersMs: number;
-}
+};
 
 /** Opaque external handle of one listening server. */
 export type NativeHandle = { readonly __nativeHandle: unique symbol };
