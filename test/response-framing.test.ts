@@ -145,3 +145,28 @@ describe.each(engines)('response framing on %s', (engine) => {
     c.close();
   });
 });
+
+describe.each(engines)('one-chunk peek on %s', (engine) => {
+  it('re-raises excInfo when the app fails after yielding its first chunk (that chunk counts as sent)', async () => {
+    let rethrown = false;
+    const s = await startRaw((_e, sr) => {
+      sr('200 OK', TEXT);
+      return (function* () {
+        yield 'first';
+        try { sr('500 Error', TEXT, new Error('late')); } catch { rethrown = true; }
+        yield 'second';
+      })();
+    }, engine);
+    const { responses } = await exchangeRaw(s.port, GET());
+    expect(rethrown).toBe(true);
+    expect(responses[0]!.status).toBe(200);
+    expect(responses[0]!.body.toString()).toBe('firstsecond');
+  });
+
+  it('HEAD with no body bytes states no Content-Length (the GET length is unknown)', async () => {
+    const s = await startRaw((env, sr) => { sr('200 OK', TEXT); return env.REQUEST_METHOD === 'HEAD' ? [] : ['body']; }, engine);
+    const { responses } = await exchangeRaw(s.port, 'HEAD / HTTP/1.1\r\nHost: h\r\n\r\n', ['HEAD']);
+    expect(responses[0]!.status).toBe(200);
+    expect(header(responses[0]!, 'content-length')).toBeUndefined();
+  });
+});
