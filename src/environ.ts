@@ -28,39 +28,33 @@ export interface EnvironSource {
   input: InputStream;
 }
 
-type Compute = (src: EnvironSource, cache: TargetParts) => string | undefined | unknown;
+type Compute = (s: EnvironState) => unknown;
 
-/** The parsed request-target, computed once on demand and shared by several keys. */
-interface TargetParts {
-  parsed: boolean;
-  path: string;
-  query: string;
-  /** Authority of an absolute-form target (RFC 9112 §3.2.2), else undefined. */
-  authority: string | undefined;
-}
+/** RFC 9112 §3.2.2: absolute-form; its authority replaces Host. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
 
-function parseTarget(src: EnvironSource, parts: TargetParts): TargetParts {
-  if (parts.parsed) return parts;
-  let target = src.head.target;
-  // RFC 9112 §3.2.2: absolute-form; the authority replaces Host.
+/** Split the request-target into path, query and authority, once, on first need. */
+function parseTarget(s: EnvironState): EnvironState {
+  if (s.parsed) return s;
+  let target = s.head.target;
   if (target.charCodeAt(0) !== 47 /* / */ && target !== '*') {
-    const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
+    const m = ABSOLUTE_FORM.exec(target);
     if (m) {
-      parts.authority = m[1]!.replace(/^[^@]*@/, '');
+      s.authority = m[1]!.replace(/^[^@]*@/, '');
       target = target.slice(m[0].length) || '/';
     }
   }
   const hash = target.indexOf('#');
   if (hash !== -1) target = target.slice(0, hash);
   const q = target.indexOf('?');
-  parts.path = q === -1 ? target : target.slice(0, q);
-  parts.query = q === -1 ? '' : target.slice(q + 1);
-  parts.parsed = true;
-  return parts;
+  s.path = q === -1 ? target : target.slice(0, q);
+  s.query = q === -1 ? '' : target.slice(q + 1);
+  s.parsed = true;
+  return s;
 }
 
-function hostOf(src: EnvironSource, parts: TargetParts): string | undefined {
-  return parseTarget(src, parts).authority ?? src.head.header('host');
+function hostOf(s: EnvironState): string | undefined {
+  return parseTarget(s).authority ?? s.head.header('host');
 }
 
 const defaultPort = (scheme: string): string => (scheme === 'https' ? '443' : '80');
@@ -70,17 +64,17 @@ const FIXED: ReadonlyArray<readonly [string, Compute]> = [
   ['REQUEST_METHOD', (s) => s.head.method],
   ['SCRIPT_NAME', () => ''],
   // PEP 3333 "Unicode Issues" / gunicorn: percent-decoded, one latin-1 unit per byte.
-  ['PATH_INFO', (s, p) => decodePathInfo(parseTarget(s, p).path)],
-  ['QUERY_STRING', (s, p) => parseTarget(s, p).query],
+  ['PATH_INFO', (s) => decodePathInfo(parseTarget(s).path)],
+  ['QUERY_STRING', (s) => parseTarget(s).query],
   // CGI (RFC 3875 §4.1.3, §4.1.2): present only when the request carries them.
   ['CONTENT_TYPE', (s) => s.head.header('content-type')],
   ['CONTENT_LENGTH', (s) => s.head.header('content-length')],
-  ['SERVER_NAME', (s, p) => {
-    const host = hostOf(s, p);
+  ['SERVER_NAME', (s) => {
+    const host = hostOf(s);
     return host ? splitAuthority(host).name : s.defaults.serverName;
   }],
-  ['SERVER_PORT', (s, p) => {
-    const host = hostOf(s, p);
+  ['SERVER_PORT', (s) => {
+    const host = hostOf(s);
     if (!host) return String(s.head.localPort);
     return splitAuthority(host).port || defaultPort(s.defaults.urlScheme);
   }],
@@ -140,6 +134,8 @@ function headerNameOf(key: string): string | undefined {
   return name ?? undefined;
 }
 
+/** Everything an environ is computed from, and what it computed so far. One object per
+ * request (it is also the Proxy handler): source, target parts and lazy bookkeeping. */
 class EnvironState {
   /** Bit i set: FIXED[i] not yet computed (and not deleted). */
   pending = ALL_FIXED;
@@ -147,8 +143,13 @@ class EnvironState {
   headersPending = true;
   /** Keys the app deleted while still lazy: never recompute them. */
   deleted: Set<string> | undefined = undefined;
-  readonly parts: TargetParts = { parsed: false, path: '', query: '', authority: undefined };
-  constructor(readonly src: EnvironSource) {}
+  // The parsed request-target (parseTarget).
+  parsed = false;
+  path = '';
+  query = '';
+  /** Authority of an absolute-form target (RFC 9112 §3.2.2), else undefined. */
+  authority: string | undefined = undefined;
+  constructor(readonly head: RequestHead, readonly defaults: EnvironDefaults, readonly input: InputStream) {}
 
   /** Compute `key` into target if it is a lazy key still pending. */
   materialize(target: Record<string, unknown>, key: string): void {
@@ -157,17 +158,17 @@ class EnvironState {
       const bit = 1 << i;
       if ((this.pending & bit) === 0) return;
       this.pending &= ~bit;
-      const value = FIXED[i]![1](this.src, this.parts);
+      const value = FIXED[i]![1](this);
       if (value !== undefined) target[key] = value;
       return;
     }
     if (!this.headersPending || (this.deleted !== undefined && this.deleted.has(key))) return;
     const name = headerNameOf(key);
     if (name === undefined) return;
-    const value = this.src.head.header(name);
+    const value = this.head.header(name);
     // absolute-form: RFC 9112 §3.2.2, the target's authority replaces Host.
     if (name === 'host') {
-      const authority = parseTarget(this.src, this.parts).authority;
+      const authority = parseTarget(this).authority;
       if (authority !== undefined) { target[key] = authority; return; }
     }
     if (value !== undefined) target[key] = value;
@@ -176,13 +177,13 @@ class EnvironState {
   materializeAll(target: Record<string, unknown>): void {
     if (this.pending !== 0) for (const [key] of FIXED) this.materialize(target, key);
     if (!this.headersPending) return;
-    const head = this.src.head;
+    const head = this.head;
     const n = head.headerCount();
     for (let i = 0; i < n; i++) {
       const key = headerKey(head.headerName(i));
       if (key !== undefined && !Object.hasOwn(target, key)) this.materialize(target, key);
     }
-    if (parseTarget(this.src, this.parts).authority !== undefined && !Object.hasOwn(target, 'HTTP_HOST')) {
+    if (parseTarget(this).authority !== undefined && !Object.hasOwn(target, 'HTTP_HOST')) {
       this.materialize(target, 'HTTP_HOST');
     }
     this.headersPending = false;
@@ -227,5 +228,10 @@ class LazyEnvironHandler extends EnvironState implements ProxyHandler<Record<str
 /** Build the environ for one request. Costs one object and one Proxy; nothing of the
  * request is read until the app asks for it. */
 export function createEnviron(src: EnvironSource): Environ {
-  return new Proxy({}, new LazyEnvironHandler(src)) as unknown as Environ;
+  return new Proxy({}, new LazyEnvironHandler(src.head, src.defaults, src.input)) as unknown as Environ;
+}
+
+/** createEnviron without the source object (the gateway's per-request path). */
+export function environFor(head: RequestHead, defaults: EnvironDefaults, input: InputStream): Environ {
+  return new Proxy({}, new LazyEnvironHandler(head, defaults, input)) as unknown as Environ;
 }

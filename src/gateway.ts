@@ -5,7 +5,7 @@
 // spool file), then run.
 
 import { receiveBody, BodyFailure } from './body-receiver.js';
-import { createEnviron, type EnvironDefaults } from './environ.js';
+import { environFor, type EnvironDefaults } from './environ.js';
 import type { Exchange, RequestHandler } from './engines/types.js';
 import { BodyInput } from './input.js';
 import { WsgiResponse, type ResponseContext } from './response.js';
@@ -25,7 +25,7 @@ export function createGateway(app: App, options: GatewayOptions): RequestHandler
 
   const runApp = (exchange: Exchange, input: BodyInput, keepAlive: boolean): WsgiResponse => {
     const response = new WsgiResponse(exchange, context, input, keepAlive);
-    response.run(app, createEnviron({ head: exchange.head, defaults, input }));
+    response.run(app, environFor(exchange.head, defaults, input));
     return response;
   };
 

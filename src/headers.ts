@@ -18,19 +18,29 @@ const HOP_BY_HOP = new Set([
   'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade',
 ]);
 
-/** Statuses already checked, with whether they are ASCII (apps use a handful). */
+/** Statuses already checked, with whether they are ASCII (apps use a handful), and the
+ * last one (most responses repeat it: a comparison instead of a map lookup). */
 const knownStatuses = new Map<string, boolean>();
+let lastStatus: unknown = {}; // nothing an app can pass
+let lastStatusAscii = true;
 
 /** Validates a status; returns true when it is pure ASCII. */
 export function checkStatus(status: unknown): boolean {
+  if (status === lastStatus) return lastStatusAscii;
   if (typeof status !== 'string') throw new InvalidStatusError(`status must be a string like "200 OK", got ${typeof status}`);
   const known = knownStatuses.get(status);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    lastStatus = status;
+    lastStatusAscii = known;
+    return known;
+  }
   if (!STATUS.test(status)) {
     throw new InvalidStatusError(`status must be "NNN Reason" with a final status 200-599 and latin-1 text, got ${JSON.stringify(status)}`);
   }
   const ascii = ASCII_VALUE.test(status);
   if (knownStatuses.size < KNOWN_MAX) knownStatuses.set(status, ascii);
+  lastStatus = status;
+  lastStatusAscii = ascii;
   return ascii;
 }
 
@@ -66,9 +76,39 @@ function classifyName(name: unknown, i: number): NameKind {
   return kind;
 }
 
-/** Validate start_response's headers into `out`. */
-export function checkHeaders(headers: unknown, out: CheckedHeaders): void {
+/** The last header list validated (flat, as the app gave it) and its result. Most apps
+ * send the same names and values on every response: a repeat then costs one comparison
+ * per string and allocates nothing. The result's `headers` array is shared, so nobody
+ * may mutate a ResponseHead's headers (engines copy before adding their own). */
+let memoInput: unknown[] = [];
+let memoServer: string | undefined;
+let memoHeaders: string[] = [];
+let memoContentLength = -1;
+let memoFlags = 0;
+const HAS_DATE = 1;
+const HAS_SERVER = 2;
+const ASCII = 4;
+
+function fromMemo(headers: unknown[], serverHeader: string | undefined, out: CheckedHeaders): boolean {
+  const n = headers.length;
+  if (n * 2 !== memoInput.length || serverHeader !== memoServer) return false;
+  for (let i = 0; i < n; i++) {
+    const pair: unknown = headers[i];
+    if (!Array.isArray(pair) || pair.length !== 2 || pair[0] !== memoInput[2 * i] || pair[1] !== memoInput[2 * i + 1]) return false;
+  }
+  out.headers = memoHeaders;
+  out.appContentLength = memoContentLength;
+  out.hasDate = (memoFlags & HAS_DATE) !== 0;
+  out.hasServer = (memoFlags & HAS_SERVER) !== 0;
+  out.ascii = (memoFlags & ASCII) !== 0;
+  return true;
+}
+
+/** Validate start_response's headers into `out`. With `serverHeader`, a `Server` field
+ * is appended unless the app set its own (RFC 9110 §10.2.4). */
+export function checkHeaders(headers: unknown, out: CheckedHeaders, serverHeader?: string): void {
   if (!Array.isArray(headers)) throw new InvalidHeaderError(`headers must be an array of [name, value] pairs, got ${typeof headers}`);
+  if (fromMemo(headers, serverHeader, out)) return;
   const flat: string[] = [];
   let contentLength = -1;
   let hasDate = false;
@@ -101,6 +141,13 @@ export function checkHeaders(headers: unknown, out: CheckedHeaders): void {
     }
     flat.push(name as string, value);
   }
+  if (!hasServer && serverHeader !== undefined) flat.push('Server', serverHeader);
+  memoInput = [];
+  for (let i = 0; i < headers.length; i++) memoInput.push((headers[i] as unknown[])[0], (headers[i] as unknown[])[1]);
+  memoServer = serverHeader;
+  memoHeaders = flat;
+  memoContentLength = contentLength;
+  memoFlags = (hasDate ? HAS_DATE : 0) | (hasServer ? HAS_SERVER : 0) | (ascii ? ASCII : 0);
   out.headers = flat;
   out.appContentLength = contentLength;
   out.hasDate = hasDate;

@@ -121,7 +121,7 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
       throw new StartResponseTwiceError();
     }
     this.statusAscii = checkStatus(status);
-    checkHeaders(headers, this);
+    checkHeaders(headers, this, this.ctx.serverHeader);
     this.status = status;
     this.state = State.Started;
     return this.write;
@@ -299,9 +299,8 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
   private commit(knownLength: number): void {
     const status = this.status;
     const code = (status.charCodeAt(0) - 48) * 100 + (status.charCodeAt(1) - 48) * 10 + (status.charCodeAt(2) - 48);
-    if (!this.hasServer) this.headers.push('Server', this.ctx.serverHeader);
     // RFC 9110 §15.3.5, §15.4.5: 204 and 304 have no content; 204 has no Content-Length.
-    this.noBody = code === 204 || code === 304 || this.exchange.head.method === 'HEAD';
+    this.noBody = code === 204 || code === 304 || this.exchange.head.isHead;
     let length = this.appContentLength >= 0 ? this.appContentLength : knownLength;
     // 204 has no Content-Length; a HEAD answer with no body bytes does not know the
     // length of the GET body (the app may skip producing it), so it states none.

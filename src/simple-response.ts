@@ -12,7 +12,7 @@ export function sendSimple(exchange: Exchange, status: string, message: string, 
     framing: Framing.Length,
     contentLength: body.length,
     keepAlive,
-    noBody: exchange.head.method === 'HEAD',
+    noBody: exchange.head.isHead,
     hasDate: false,
     ascii: !/[^\x00-\x7f]/.test(serverHeader),
   });

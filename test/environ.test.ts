@@ -152,7 +152,7 @@ describe('environ laziness', () => {
       headerValue() { reads.push('value'); return '1'; },
       header(n: string) { reads.push(`header:${n}`); return n === 'x-a' ? '1' : undefined; },
       get remoteAddress() { reads.push('remote'); return '1.2.3.4'; },
-      remotePort: 5, localPort: 80, detach() {},
+      remotePort: 5, localPort: 80, isHead: false, detach() {},
     };
     const env: Environ = createEnviron({
       head, input: BodyInput.empty(),

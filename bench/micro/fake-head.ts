@@ -6,6 +6,7 @@ import { BROWSER_HEADERS, HEADERS_PATH } from '../scenario-data.js';
 
 export class FakeHead implements RequestHead {
   readonly method = 'GET';
+  readonly isHead = false;
   readonly target = HEADERS_PATH;
   readonly versionMinor = 1;
   readonly keepAlive = true;

@@ -12,7 +12,7 @@
 namespace tsgi {
 namespace {
 
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 // What the JavaScript handle points to. It outlives the server: after the server is gone
 // `server` is null and every binding returns its "gone" value instead of touching memory.

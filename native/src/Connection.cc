@@ -45,7 +45,8 @@ struct EventSink {
     e[6] = int32_t(head.targetOffset) - rel;
     e[7] = int32_t(head.targetLength);
     e[8] = head.versionMinor | (head.keepAlive ? kRequestFlagKeepAlive : 0) |
-           (head.chunked ? kRequestFlagChunked : 0);
+           (head.chunked ? kRequestFlagChunked : 0) |
+           (head.methodLength == 4 && std::memcmp(base + head.methodOffset, "HEAD", 4) == 0 ? kRequestFlagHead : 0);
     e[9] = head.chunked ? -1 : int32_t(uint32_t(head.contentLength));
     e[10] = head.chunked ? -1 : int32_t(head.contentLength >> 32);
     e[11] = int32_t(n);

@@ -35,6 +35,7 @@ constexpr int kRequestFixedInts = 12;
 constexpr int kIntsPerHeader = 4;
 constexpr int kRequestFlagKeepAlive = 1 << 8;
 constexpr int kRequestFlagChunked = 1 << 9;
+constexpr int kRequestFlagHead = 1 << 10;  // method is exactly HEAD
 
 // Op flags.
 enum OpFlag : int32_t {

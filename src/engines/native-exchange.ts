@@ -1,9 +1,14 @@
-// One request/response exchange of the native engine, and the per-connection queue that
-// keeps pipelined responses in request order (RFC 9112 §9.3.2): only the exchange at the
-// front writes to the socket; the others hold their bytes until it ends.
+// One request/response exchange of the native engine. It is also the request's
+// RequestHead (exchange.head === exchange): one flat object per request, no subclass, so
+// that V8 allocates and initializes it inline. The head is a record of offsets into the
+// server's shared memory (native-head.ts), valid during the dispatch call that delivered
+// it unless detached.
 import type { Exchange, RequestHead, ResponseHead } from './types.js';
-import { NativeHead, type HeadSource, type PeerInfo } from './native-head.js';
-import { OP_CLOSE, OP_END } from './native-protocol.js';
+import {
+  EXPIRED_MESSAGE, copyHead, copyRecord, fieldIndex, findHeader, type HeadSource, type Latin1Buffer,
+} from './native-head.js';
+import { activateNext, type NativeConnection } from './native-connection.js';
+import { OP_CLOSE, OP_END, REQUEST_FLAG_HEAD, REQUEST_FLAG_KEEP_ALIVE } from './native-protocol.js';
 import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, headText } from './native-head-writer.js';
 
 /** What an exchange needs from its server (native-server.ts). */
@@ -11,6 +16,7 @@ export interface ExchangeOutput {
   readonly closing: boolean;
   dateLine(): string;
   sendHead(id: number, head: ResponseHead, framing: number, connection: number): void;
+  sendWhole(id: number, head: ResponseHead, framing: number, connection: number, body: Uint8Array | string | undefined, flags: number): void;
   sendLatin1(id: number, text: string): void;
   sendUtf8(id: number, text: string): void;
   sendBytes(id: number, bytes: Uint8Array): void;
@@ -21,21 +27,6 @@ export interface ExchangeOutput {
   abort(id: number): void;
   sendFile(id: number, fd: number, offset: number, length: number): number;
   report(error: unknown, where: string): void;
-}
-
-export class NativeConnection implements PeerInfo {
-  remoteAddress = '';
-  remotePort = 0;
-  localPort = 0;
-  /** Exchanges whose response has not been handed to C++ completely, oldest first. */
-  readonly queue: NativeExchange[] = [];
-  /** The exchange whose request body is still arriving. */
-  reading: NativeExchange | null = null;
-  fileExchange: NativeExchange | null = null;
-  /** C++ holds more than its high-water mark of output for this connection. */
-  blocked = false;
-  closed = false;
-  constructor(readonly id: number) {}
 }
 
 const EMPTY = new Uint8Array(0);
@@ -71,13 +62,42 @@ class ExchangeExtra {
   fileDone: ((error?: Error) => void) | null = null;
 }
 
-export class NativeExchange extends NativeHead implements Exchange {
+export class NativeExchange implements Exchange, RequestHead {
+  /** Next exchange in its connection's queue (native-connection.ts). */
+  next: NativeExchange | null = null;
+  readonly bodyLength: number;
+  private readonly out: ExchangeOutput & HeadSource;
+  private readonly conn: NativeConnection;
+  // The request head: record m of meta, bytes from base in buf (native-head.ts).
+  private buf: Latin1Buffer;
+  private meta: Int32Array;
+  private m: number;
+  private base: number;
+  /** Server batch that delivered the head; -1 once detached (copies owned). */
+  private batch: number;
+  private readonly requestFlags: number;
+  private methodCache: string | undefined = undefined;
+  private targetCache: string | undefined = undefined;
+  // The response.
   private response: ResponseHead | null = null;
   private state = 0;
   private endFlags = OP_END;
   private abortedCallback: (() => void) | null = null;
   private onChunk: ChunkCallback | null = null;
   private extra: ExchangeExtra | null = null;
+
+  constructor(out: ExchangeOutput & HeadSource, conn: NativeConnection, recordIndex: number, bodyLength: number) {
+    this.out = out;
+    this.conn = conn;
+    this.bodyLength = bodyLength;
+    const meta = out.events;
+    this.buf = out.input as Latin1Buffer;
+    this.meta = meta;
+    this.m = recordIndex;
+    this.base = meta[recordIndex + 2];
+    this.batch = out.batch;
+    this.requestFlags = meta[recordIndex + 8];
+  }
 
   private bit(b: number): boolean {
     return (this.state & b) !== 0;
@@ -90,27 +110,17 @@ export class NativeExchange extends NativeHead implements Exchange {
   }
 
   private get started(): boolean { return this.bit(STARTED); }
-  private set started(v: boolean) { this.setBit(STARTED, v); }
   private get ended(): boolean { return this.bit(ENDED); }
-  private set ended(v: boolean) { this.setBit(ENDED, v); }
   private get dead(): boolean { return this.bit(DEAD); }
-  private set dead(v: boolean) { this.setBit(DEAD, v); }
   private get chunked(): boolean { return this.bit(CHUNKED); }
-  private set chunked(v: boolean) { this.setBit(CHUNKED, v); }
   private get noBody(): boolean { return this.bit(NO_BODY); }
-  private set noBody(v: boolean) { this.setBit(NO_BODY, v); }
   private get continuePending(): boolean { return this.bit(CONTINUE_PENDING); }
-  private set continuePending(v: boolean) { this.setBit(CONTINUE_PENDING, v); }
   private get bodyComplete(): boolean { return this.bit(BODY_COMPLETE); }
-  private set bodyComplete(v: boolean) { this.setBit(BODY_COMPLETE, v); }
   private get userPaused(): boolean { return this.bit(USER_PAUSED); }
-  private set userPaused(v: boolean) { this.setBit(USER_PAUSED, v); }
   private get autoPaused(): boolean { return this.bit(AUTO_PAUSED); }
-  private set autoPaused(v: boolean) { this.setBit(AUTO_PAUSED, v); }
   private get flowPaused(): boolean { return this.bit(FLOW_PAUSED); }
   private set flowPaused(v: boolean) { this.setBit(FLOW_PAUSED, v); }
   private get fileBusy(): boolean { return this.bit(FILE_BUSY); }
-  private set fileBusy(v: boolean) { this.setBit(FILE_BUSY, v); }
 
   private get held(): Held[] | null { return this.extra === null ? null : this.extra.held; }
   private set held(v: Held[] | null) { if (v !== null || this.extra !== null) this.more.held = v; }
@@ -125,20 +135,85 @@ export class NativeExchange extends NativeHead implements Exchange {
   private get fileDone(): ((error?: Error) => void) | null { return this.extra === null ? null : this.extra.fileDone; }
   private set fileDone(v: ((error?: Error) => void) | null) { if (v !== null || this.extra !== null) this.more.fileDone = v; }
 
-  private readonly out: ExchangeOutput;
-  private readonly conn: NativeConnection;
-  readonly bodyLength: number;
-
-  constructor(out: ExchangeOutput & HeadSource, conn: NativeConnection, recordIndex: number, bodyLength: number) {
-    super(out, recordIndex, conn);
-    this.out = out;
-    this.conn = conn;
-    this.bodyLength = bodyLength;
-  }
+  // ----------------------------------------------------------- request head ----
 
   /** The request head is this object (saves an allocation per request). */
   get head(): RequestHead {
     return this;
+  }
+
+  private live(): void {
+    if (this.batch !== -1 && this.out.batch !== this.batch) throw new Error(EXPIRED_MESSAGE);
+  }
+
+  private cut(rel: number, length: number): string {
+    const start = this.base + rel;
+    return this.buf.latin1Slice(start, start + length);
+  }
+
+  get method(): string {
+    if (this.methodCache === undefined) {
+      this.live();
+      this.methodCache = this.cut(this.meta[this.m + 4], this.meta[this.m + 5]);
+    }
+    return this.methodCache;
+  }
+
+  get target(): string {
+    if (this.targetCache === undefined) {
+      this.live();
+      this.targetCache = this.cut(this.meta[this.m + 6], this.meta[this.m + 7]);
+    }
+    return this.targetCache;
+  }
+
+  get isHead(): boolean {
+    return (this.requestFlags & REQUEST_FLAG_HEAD) !== 0;
+  }
+  get versionMinor(): number {
+    return this.requestFlags & 0xff;
+  }
+  get keepAlive(): boolean {
+    return (this.requestFlags & REQUEST_FLAG_KEEP_ALIVE) !== 0;
+  }
+
+  headerCount(): number {
+    this.live();
+    return this.meta[this.m + 11];
+  }
+  headerName(i: number): string {
+    this.live();
+    const f = fieldIndex(this.meta, this.m, i);
+    return this.cut(this.meta[f], this.meta[f + 1]);
+  }
+  headerValue(i: number): string {
+    this.live();
+    const f = fieldIndex(this.meta, this.m, i);
+    return this.cut(this.meta[f + 2], this.meta[f + 3]);
+  }
+  header(lowerName: string): string | undefined {
+    this.live();
+    return findHeader(this.buf, this.meta, this.m, this.base, lowerName);
+  }
+
+  get remoteAddress(): string {
+    return this.conn.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.conn.remotePort;
+  }
+  get localPort(): number {
+    return this.conn.localPort;
+  }
+
+  detach(): void {
+    if (this.batch === -1) return;
+    this.live();
+    this.buf = copyHead(this.buf, this.base, this.meta[this.m + 3]);
+    this.meta = copyRecord(this.meta, this.m);
+    this.m = 0;
+    this.base = 0;
+    this.batch = -1;
   }
 
   // ------------------------------------------------------------ request body ----
@@ -158,7 +233,7 @@ export class NativeExchange extends NativeHead implements Exchange {
       for (let i = 0; i < pending.length; i++) onChunk(pending[i], i === lastIndex);
     }
     if (this.autoPaused) {
-      this.autoPaused = false;
+      this.state &= ~AUTO_PAUSED;
       this.updateFlow();
     }
   }
@@ -166,10 +241,10 @@ export class NativeExchange extends NativeHead implements Exchange {
   /** From dispatch: a slice of shared memory, valid during this call only. */
   deliverBody(chunk: Uint8Array, last: boolean): void {
     if (last) {
-      this.bodyComplete = true;
+      this.state |= BODY_COMPLETE;
       if (this.flowPaused) {
         // The body is complete: reading must go on for the next pipelined request.
-        this.flowPaused = false;
+        this.state &= ~FLOW_PAUSED;
         this.out.pause(this.conn.id, false);
       }
     }
@@ -186,18 +261,18 @@ export class NativeExchange extends NativeHead implements Exchange {
     (this.more.pendingBody ??= []).push(Uint8Array.prototype.slice.call(chunk));
     this.more.pendingBytes += chunk.length;
     if (this.pendingBytes > PENDING_BODY_LIMIT && !this.autoPaused && !last) {
-      this.autoPaused = true;
+      this.state |= AUTO_PAUSED;
       this.updateFlow();
     }
   }
 
   pauseBody(): void {
-    this.userPaused = true;
+    this.state |= USER_PAUSED;
     this.updateFlow();
   }
 
   resumeBody(): void {
-    this.userPaused = false;
+    this.state &= ~USER_PAUSED;
     this.updateFlow();
   }
 
@@ -211,7 +286,7 @@ export class NativeExchange extends NativeHead implements Exchange {
   writeContinue(): void {
     if (this.dead || this.started) return;
     if (this.direct()) this.out.sendLatin1(this.conn.id, CONTINUE);
-    else this.continuePending = true;
+    else this.state |= CONTINUE_PENDING;
   }
 
   // ---------------------------------------------------------------- response ----
@@ -231,12 +306,13 @@ export class NativeExchange extends NativeHead implements Exchange {
   }
 
   end(chunk?: Uint8Array | string): void {
+    if ((this.state & (DEAD | ENDED | STARTED)) === 0 && this.direct()) return this.endWhole(chunk);
     if (this.dead || this.ended) return;
     if (!this.started) this.start();
     if (chunk !== undefined && !this.noBody && chunk.length !== 0) this.body(chunk);
     if (this.chunked) this.emit('0\r\n\r\n'); // last-chunk, no trailers (RFC 9112 §7.1)
-    this.ended = true;
-    if (this.conn.queue[0] === this) activateNext(this.conn, this.out);
+    this.state |= ENDED;
+    if (this.conn.first === this) activateNext(this.conn, this.out);
   }
 
   onWritable(callback: () => void): void {
@@ -253,8 +329,8 @@ export class NativeExchange extends NativeHead implements Exchange {
 
   abort(): void {
     if (this.dead) return;
-    this.dead = true;
-    this.ended = true;
+    this.state |= DEAD;
+    this.state |= ENDED;
     if (!this.conn.closed) this.out.abort(this.conn.id);
   }
 
@@ -277,24 +353,60 @@ export class NativeExchange extends NativeHead implements Exchange {
 
   /** Front of the queue, nothing held and no file in progress: bytes go straight out. */
   private direct(): boolean {
-    return this.conn.queue[0] === this && this.held === null && !this.fileBusy;
+    return this.conn.first === this && (this.extra === null || this.extra.held === null) && (this.state & FILE_BUSY) === 0;
+  }
+
+  /** Decides the wire framing of the response (sets STARTED, NO_BODY, CHUNKED and the
+   * end flags); returns framing | connection << 4. */
+  private frame(): number {
+    const r = this.response;
+    if (!r) throw new Error('TSGI_ERR_NO_HEAD: writeHead() must come before write() or end()');
+    const minor = this.requestFlags & 0xff;
+    let framing: number = r.framing;
+    if (framing === 1 && minor === 0) framing = 2; // no chunked coding on HTTP/1.0 (RFC 9112 §7)
+    // framing 2 (Close) ends the body by closing; 3 (None) has no body at all.
+    const keepAlive = r.keepAlive && (this.requestFlags & REQUEST_FLAG_KEEP_ALIVE) !== 0 && framing !== 2 && !this.out.closing;
+    const noBody = r.noBody || framing === 3;
+    this.state |= STARTED | (noBody ? NO_BODY : framing === 1 ? CHUNKED : 0);
+    this.endFlags = keepAlive ? OP_END : OP_END | OP_CLOSE;
+    const connection = !keepAlive ? CONNECTION_CLOSE : minor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
+    return framing | (connection << 4);
   }
 
   private start(): void {
-    const r = this.response;
-    if (!r) throw new Error('TSGI_ERR_NO_HEAD: writeHead() must come before write() or end()');
-    this.started = true;
-    const minor = this.versionMinor;
-    let framing: number = r.framing;
-    if (framing === 1 && minor === 0) framing = 2; // no chunked coding on HTTP/1.0 (§7)
-    // framing 2 (Close) ends the body by closing; 3 (None) has no body at all.
-    const keepAlive = r.keepAlive && this.keepAlive && framing !== 2 && !this.out.closing;
-    this.noBody = r.noBody || framing === 3;
-    this.chunked = framing === 1 && !this.noBody;
-    this.endFlags = keepAlive ? OP_END : OP_END | OP_CLOSE;
-    const connection = !keepAlive ? CONNECTION_CLOSE : minor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
+    const wire = this.frame();
+    const r = this.response!;
+    const framing = wire & 15;
+    const connection = wire >> 4;
     if (this.direct()) this.out.sendHead(this.conn.id, r, framing, connection);
     else this.hold(headText(r, framing, connection, r.hasDate ? '' : this.out.dateLine()), 0);
+  }
+
+  /** end() before anything was sent, at the front of the queue: head, body and end go
+   * to the server together (the common case of a synchronous app). */
+  private endWhole(chunk: Uint8Array | string | undefined): void {
+    const wire = this.frame();
+    const r = this.response!;
+    const framing = wire & 15;
+    const connection = wire >> 4;
+    const id = this.conn.id;
+    const noBody = (this.state & NO_BODY) !== 0;
+    const body = noBody || chunk === undefined || chunk.length === 0 ? undefined : chunk;
+    if (framing === 1 && !noBody) {
+      // Chunked (RFC 9112 §7.1): the body as one chunk, then the last-chunk.
+      this.out.sendHead(id, r, framing, connection);
+      if (body !== undefined) this.body(body);
+      this.out.sendLatin1(id, '0\r\n\r\n');
+      this.out.sendEnd(id, this.endFlags);
+    } else {
+      this.out.sendWhole(id, r, framing, connection, body, this.endFlags);
+    }
+    this.state |= ENDED;
+    const conn = this.conn;
+    conn.first = this.next;
+    this.next = null;
+    if (conn.first === null) conn.last = null;
+    else activateNext(conn, this.out);
   }
 
   private body(chunk: Uint8Array | string): void {
@@ -329,7 +441,7 @@ export class NativeExchange extends NativeHead implements Exchange {
   releaseHeld(): void {
     const id = this.conn.id;
     if (this.continuePending) {
-      this.continuePending = false;
+      this.state &= ~CONTINUE_PENDING;
       if (!this.started) this.out.sendLatin1(id, CONTINUE);
     }
     const held = this.held;
@@ -367,7 +479,7 @@ export class NativeExchange extends NativeHead implements Exchange {
 
   private runFile(fd: number, offset: number, length: number, done: (error?: Error) => void): void {
     this.out.flush(); // bytes before the file must reach C++ first
-    this.fileBusy = true;
+    this.state |= FILE_BUSY;
     this.fileDone = done;
     this.conn.fileExchange = this;
     const r = this.out.sendFile(this.conn.id, fd, offset, length);
@@ -377,7 +489,7 @@ export class NativeExchange extends NativeHead implements Exchange {
   /** kEventFileDone, or a synchronous result of sendFile. */
   finishFile(errno: number): void {
     if (!this.fileBusy) return;
-    this.fileBusy = false;
+    this.state &= ~FILE_BUSY;
     this.conn.fileExchange = null;
     const done = this.fileDone;
     this.fileDone = null;
@@ -386,7 +498,7 @@ export class NativeExchange extends NativeHead implements Exchange {
       return;
     }
     if (this.chunked && errno === 0) this.out.sendLatin1(this.conn.id, '\r\n');
-    if (this.conn.queue[0] === this) activateNext(this.conn, this.out);
+    if (this.conn.first === this) activateNext(this.conn, this.out);
     done?.(errno === 0 ? undefined : new Error(`TSGI_ERR_SENDFILE: sendfile failed (errno ${errno})`));
   }
 
@@ -394,7 +506,7 @@ export class NativeExchange extends NativeHead implements Exchange {
   connectionClosed(): void {
     if (this.fileBusy) this.finishFile(32);
     if (this.dead) return;
-    this.dead = true;
+    this.state |= DEAD;
     const callback = this.abortedCallback;
     if (!this.ended && callback) {
       try {
@@ -403,22 +515,6 @@ export class NativeExchange extends NativeHead implements Exchange {
         this.out.report(error, 'onAborted callback');
       }
     }
-    this.ended = true;
-  }
-}
-
-/** Hands finished responses at the front of the queue to C++ and wakes the next one. */
-export function activateNext(conn: NativeConnection, out: ExchangeOutput): void {
-  for (;;) {
-    const ex = conn.queue[0];
-    if (ex === undefined) return;
-    ex.releaseHeld();
-    if (!ex.finished) {
-      out.syncBlocked();
-      if (!conn.blocked) ex.notifyWritable();
-      return;
-    }
-    conn.queue.shift();
-    out.sendEnd(conn.id, ex.flags);
+    this.state |= ENDED;
   }
 }

@@ -45,12 +45,12 @@ export class HeadCache {
   private bytes: Uint8Array = new Uint8Array(0);
   private withLength = false;
 
-  /** Writes the head at out[at...]; returns the end offset. Needs bytes(r) of room. */
-  write(out: Uint8Array, at: number, r: ResponseHead, framing: number, connection: number,
-    dateGeneration: number, dateLine: () => string): number {
+  /** The head's bytes up to the Content-Length digits (or the final CRLF), from the
+   * cache when status, headers, framing, Connection and Date second are unchanged. */
+  prefix(r: ResponseHead, framing: number, connection: number, dateGeneration: number, dateLine: () => string): Uint8Array {
     if (!this.matches(r, framing, connection, dateGeneration)) {
       this.status = r.status;
-      this.headers = r.headers.slice();
+      this.headers = r.headers; // read-only (ResponseHead.headers)
       this.framing = framing;
       this.connection = connection;
       this.hasDate = r.hasDate;
@@ -58,11 +58,16 @@ export class HeadCache {
       this.bytes = Buffer.from(headPrefix(r, framing, connection, r.hasDate ? '' : dateLine()), 'latin1');
       this.withLength = framing === 0 && lengthAllowed(r.status);
     }
-    const prefix = this.bytes;
-    out.set(prefix, at);
-    let p = at + prefix.length;
+    return this.bytes;
+  }
+
+  /** Bytes finish() adds after the prefix, at most. */
+  static readonly TAIL_ROOM = 24;
+
+  /** Writes the rest of the head after the prefix at out[p...]; returns the end offset. */
+  finish(out: Uint8Array, p: number, contentLength: number): number {
     if (this.withLength) {
-      p = writeDecimal(out, p, r.contentLength);
+      p = writeDecimal(out, p, contentLength);
       out[p++] = 13;
       out[p++] = 10;
     }
@@ -71,19 +76,12 @@ export class HeadCache {
     return p;
   }
 
-  /** Upper bound of the bytes write() needs. */
-  static room(r: ResponseHead): number {
-    let n = 160 + r.status.length;
-    const h = r.headers;
-    for (let i = 0; i < h.length; i++) n += h[i].length + 2;
-    return n;
-  }
-
   private matches(r: ResponseHead, framing: number, connection: number, dateGeneration: number): boolean {
     if (r.status !== this.status || framing !== this.framing || connection !== this.connection ||
       r.hasDate !== this.hasDate || (!r.hasDate && dateGeneration !== this.dateGeneration)) return false;
     const a = r.headers;
     const b = this.headers;
+    if (a === b) return true;
     if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;

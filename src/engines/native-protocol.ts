@@ -4,7 +4,7 @@
 import type { EngineOptions } from './types.js';
 
 /** Addon ABI this TypeScript speaks (Addon.cc kAbiVersion). */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 export const EV_REQUEST = 1;
 export const EV_BODY = 2;
@@ -18,6 +18,7 @@ export const REQUEST_FIXED_INTS = 12;
 export const INTS_PER_HEADER = 4;
 export const REQUEST_FLAG_KEEP_ALIVE = 1 << 8;
 export const REQUEST_FLAG_CHUNKED = 1 << 9;
+export const REQUEST_FLAG_HEAD = 1 << 10;
 
 export const OP_DATA = 1;
 export const OP_END = 2;

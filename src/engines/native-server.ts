@@ -5,7 +5,8 @@ import type { Logger } from '../types.js';
 import type { RequestHandler, ResponseHead } from './types.js';
 import { HeadCache } from './native-head-writer.js';
 import type { HeadSource } from './native-head.js';
-import { NativeConnection, NativeExchange, activateNext, type ExchangeOutput } from './native-exchange.js';
+import { NativeConnection } from './native-connection.js';
+import { NativeExchange, type ExchangeOutput } from './native-exchange.js';
 import {
   CMD_ABORT, CMD_PAUSE, CMD_RESUME, CONTROL_BLOCKED_COUNT, CONTROL_BLOCKED_IDS, CONTROL_DATE_GENERATION,
   EV_BODY, EV_CLOSED, EV_FILE_DONE, EV_OPEN, EV_REQUEST, EV_SERVER_CLOSED, EV_WRITABLE, INTS_PER_HEADER,
@@ -114,7 +115,7 @@ export class NativeServer implements HeadSource, ExchangeOutput {
           const conn = this.conn(ev[i + 1]);
           if (conn) {
             conn.blocked = false;
-            conn.queue[0]?.notifyWritable();
+            conn.first?.notifyWritable();
           }
           i += 2;
           break;
@@ -162,7 +163,7 @@ export class NativeServer implements HeadSource, ExchangeOutput {
     const high = ev[i + 10];
     const bodyLength = low === -1 && high === -1 ? -1 : high * 4294967296 + (low >>> 0);
     const ex = new NativeExchange(this, conn, i, bodyLength);
-    conn.queue.push(ex);
+    conn.enqueue(ex);
     if (bodyLength !== 0) conn.reading = ex;
     try {
       this.handler(ex);
@@ -177,7 +178,7 @@ export class NativeServer implements HeadSource, ExchangeOutput {
     if (!conn) return;
     conn.closed = true;
     this.conns[id & SLOT_MASK] = undefined;
-    const queue = conn.queue.splice(0);
+    const queue = conn.takeAll();
     for (const ex of queue) ex.connectionClosed();
     if (conn.reading && !queue.includes(conn.reading)) conn.reading.connectionClosed();
     conn.reading = null;
@@ -229,29 +230,61 @@ export class NativeServer implements HeadSource, ExchangeOutput {
   }
 
   sendHead(id: number, head: ResponseHead, framing: number, connection: number): void {
-    this.ensure(HeadCache.room(head));
-    const end = this.headCache.write(this.output, this.outPos, head, framing, connection,
-      this.control[CONTROL_DATE_GENERATION], this.dateLineBound);
+    const prefix = this.headCache.prefix(head, framing, connection, this.control[CONTROL_DATE_GENERATION], this.dateLineBound);
+    this.ensure(prefix.length + HeadCache.TAIL_ROOM);
+    this.output.set(prefix, this.outPos);
+    const end = this.headCache.finish(this.output, this.outPos + prefix.length, head.contentLength);
     this.pushData(id, end - this.outPos);
+  }
+
+  /** A whole response in one op: head, then `body` (latin-1 text when `latin1`, else
+   * UTF-8 text or bytes; undefined for none), then the end flags. The common case of a
+   * synchronous app, so it costs one room check and one op record. */
+  sendWhole(id: number, head: ResponseHead, framing: number, connection: number,
+    body: Uint8Array | string | undefined, flags: number): void {
+    const prefix = this.headCache.prefix(head, framing, connection, this.control[CONTROL_DATE_GENERATION], this.dateLineBound);
+    const bodyRoom = body === undefined ? 0 : typeof body === 'string' ? body.length * 3 : body.length;
+    const room = prefix.length + HeadCache.TAIL_ROOM + bodyRoom;
+    if (room >= LARGE_WRITE) {
+      this.sendHead(id, head, framing, connection);
+      if (body !== undefined) {
+        if (typeof body === 'string') this.sendUtf8(id, body);
+        else this.sendBytes(id, body);
+      }
+      return this.sendEnd(id, flags);
+    }
+    this.ensure(room);
+    const out = this.output;
+    const at = this.outPos;
+    out.set(prefix, at);
+    let p = this.headCache.finish(out, at + prefix.length, head.contentLength);
+    if (body !== undefined) p = typeof body === 'string' ? this.putUtf8(body, p) : (out.set(body, p), p + body.length);
+    this.pushData(id, p - at);
+    this.ops[this.lastOp + 1] |= flags;
   }
 
   sendUtf8(id: number, text: string): void {
     const length = text.length;
     if (length * 3 >= LARGE_WRITE) return this.sendLarge(id, Buffer.from(text, 'utf8'));
     this.ensure(length * 3);
+    this.pushData(id, this.putUtf8(text, this.outPos) - this.outPos);
+  }
+
+  /** Encodes text at output[at...] (room checked by the caller); returns the end. */
+  private putUtf8(text: string, at: number): number {
+    const length = text.length;
     if (length <= 64) {
       // Short ASCII text: store the code units directly (no encoder call).
       const out = this.output;
-      const at = this.outPos;
       let i = 0;
       for (; i < length; i++) {
         const c = text.charCodeAt(i);
         if (c > 127) break;
         out[at + i] = c;
       }
-      if (i === length) return this.pushData(id, length);
+      if (i === length) return at + length;
     }
-    this.pushData(id, this.output.utf8Write(text, this.outPos, length * 3));
+    return at + this.output.utf8Write(text, at, length * 3);
   }
 
   sendBytes(id: number, bytes: Uint8Array): void {
@@ -341,4 +374,3 @@ export class NativeServer implements HeadSource, ExchangeOutput {
   }
 }
 
-export { activateNext };

@@ -14,9 +14,11 @@ class NodeHead implements RequestHead {
   readonly target: string;
   readonly versionMinor: number;
   readonly keepAlive: boolean;
+  readonly isHead: boolean;
   private readonly raw: string[];
   constructor(req: IncomingMessage, readonly localPort: number) {
     this.method = req.method!;
+    this.isHead = this.method === 'HEAD';
     this.target = req.url!;
     this.versionMinor = req.httpVersionMinor;
     this.raw = req.rawHeaders;
@@ -76,7 +78,7 @@ class NodeExchange implements Exchange {
 
   private writeHeadNow(): void {
     const h = this.response!;
-    const headers = h.headers;
+    const headers = h.headers.slice(); // shared between responses (headers.ts): never mutated
     if (!h.hasDate) headers.push('Date', httpDate());
     if (h.framing === Framing.Length) headers.push('Content-Length', String(h.contentLength));
     if (!h.keepAlive) headers.push('Connection', 'close');

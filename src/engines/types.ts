@@ -12,6 +12,9 @@ export interface RequestHead {
   readonly method: string;
   /** request-target exactly as sent, each byte one latin-1 code unit (RFC 9112 §3.2). */
   readonly target: string;
+  /** The method is HEAD (RFC 9110 §9.3.2: the response carries no content). Engines
+   * answer it without cutting the method string. */
+  readonly isHead: boolean;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   readonly versionMinor: number;
   /** The request allows a persistent connection (RFC 9112 §9.3: HTTP/1.1 unless
@@ -52,7 +55,8 @@ export interface ResponseHead {
   /** "200 OK": status code, space, reason phrase. Validated by the gateway. */
   status: string;
   /** Flat [name, value, name, value, …], validated (latin-1, no CR/LF/NUL). Never holds
-   * Content-Length, Transfer-Encoding or Connection: the engine writes those from below. */
+   * Content-Length, Transfer-Encoding or Connection: the engine writes those from below.
+   * Read-only: the same array may serve many responses. */
   headers: string[];
   framing: Framing;
   /** Byte count when framing is Length. */

@@ -44,6 +44,9 @@ class UwsHead implements RequestHead {
   get method(): string {
     return (this._method ??= this.req!.getCaseSensitiveMethod());
   }
+  get isHead(): boolean {
+    return this.method === 'HEAD';
+  }
   get target(): string {
     if (this._target === undefined) {
       const query = this.req!.getQuery();

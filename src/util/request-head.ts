@@ -27,6 +27,7 @@ export class PlainRequestHead implements RequestHead {
   readonly target: string;
   readonly versionMinor: number;
   readonly keepAlive: boolean;
+  readonly isHead: boolean;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
@@ -35,6 +36,7 @@ export class PlainRequestHead implements RequestHead {
   constructor(request: PlainRequest) {
     this.method = request.method;
     this.target = request.target;
+    this.isHead = this.method === 'HEAD';
     this.versionMinor = request.versionMinor ?? 1;
     this.raw = request.headers;
     for (let i = 0; i < this.raw.length; i++) {
