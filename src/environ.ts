@@ -134,9 +134,10 @@ function headerNameOf(key: string): string | undefined {
   return name ?? undefined;
 }
 
-/** Everything an environ is computed from, and what it computed so far. One object per
- * request (it is also the Proxy handler): source, target parts and lazy bookkeeping. */
-class EnvironState {
+/** Everything an environ is computed from, and what it computed so far: source, target
+ * parts and lazy bookkeeping. It is also the Proxy handler (one class, no subclass, so
+ * V8 allocates it inline): one object per request. */
+class EnvironState implements ProxyHandler<Record<string, unknown>> {
   /** Bit i set: FIXED[i] not yet computed (and not deleted). */
   pending = ALL_FIXED;
   /** Headers still lazy (false once every header was materialized). */
@@ -194,11 +195,9 @@ class EnvironState {
     if (i !== undefined) { this.pending &= ~(1 << i); return; }
     if (this.headersPending) (this.deleted ??= new Set()).add(key);
   }
-}
 
-/** The Proxy handler carries the lazy state, so the target stays a plain empty object
- * (no hidden key to filter) and building an environ costs three small allocations. */
-class LazyEnvironHandler extends EnvironState implements ProxyHandler<Record<string, unknown>> {
+  // ProxyHandler traps: the handler carries the lazy state, so the target stays a plain
+  // empty object (no hidden key to filter) and an environ costs three small allocations.
   get(target: Record<string, unknown>, key: string | symbol): unknown {
     if (typeof key === 'string' && !Object.hasOwn(target, key)) this.materialize(target, key);
     return target[key as string];
@@ -228,10 +227,10 @@ class LazyEnvironHandler extends EnvironState implements ProxyHandler<Record<str
 /** Build the environ for one request. Costs one object and one Proxy; nothing of the
  * request is read until the app asks for it. */
 export function createEnviron(src: EnvironSource): Environ {
-  return new Proxy({}, new LazyEnvironHandler(src.head, src.defaults, src.input)) as unknown as Environ;
+  return new Proxy({}, new EnvironState(src.head, src.defaults, src.input)) as unknown as Environ;
 }
 
 /** createEnviron without the source object (the gateway's per-request path). */
 export function environFor(head: RequestHead, defaults: EnvironDefaults, input: InputStream): Environ {
-  return new Proxy({}, new LazyEnvironHandler(head, defaults, input)) as unknown as Environ;
+  return new Proxy({}, new EnvironState(head, defaults, input)) as unknown as Environ;
 }
