@@ -38,8 +38,10 @@ let port = 18000 + Math.floor(Math.random() * 1000);
 const servers = [];
 for (const kind of kinds) {
   port++;
-  const server = fork(fileURLToPath(new URL('./native-quick-server.mjs', import.meta.url)), [kind, String(port)], {
-    execArgv: [], stdio: 'inherit',
+  // "kind+semi=N": the same server with V8's young generation at N MB (semi-space).
+  const [base, semi] = kind.split('+semi=');
+  const server = fork(fileURLToPath(new URL('./native-quick-server.mjs', import.meta.url)), [base, String(port)], {
+    execArgv: semi ? [`--min-semi-space-size=${semi}`, `--max-semi-space-size=${Math.max(16, Number(semi))}`] : [], stdio: 'inherit',
   });
   await new Promise((resolve) => server.once('message', resolve));
   execFileSync('taskset', ['-pc', '0', String(server.pid)]);

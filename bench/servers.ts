@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, launchListening, launchReporting, pinned, Unavailable, type Launched } from './lib/launch.js';
 import { FILE_PATH_ENV, HELLO_BODY } from './scenario-data.js';
 import type { Scenario, ServerName } from './scenarios.js';
+import { DEFAULT_YOUNG_SPACE_MB, youngSpaceFlags } from '../src/cli/v8-flags.js';
 
 export const NGINX = '/usr/sbin/nginx';
 export const GUNICORN = '/usr/bin/gunicorn';
@@ -39,7 +40,10 @@ function launchNodeServer(server: ServerName, scenario: Scenario, ctx: LaunchCon
   const profile = ctx.cpuProfDir
     ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`, `--cpu-prof-name=${server}-${scenario.name}-${Date.now()}.cpuprofile`]
     : [];
-  const command = [process.execPath, ...profile, SERVER_MAIN, server, scenario.app];
+  // Every Node server (raw uWebSockets.js and node:http too) gets the young generation
+  // that tsgi's CLI gives its workers, so that the comparison is like for like.
+  const v8 = youngSpaceFlags(DEFAULT_YOUNG_SPACE_MB, [], undefined);
+  const command = [process.execPath, ...v8, ...profile, SERVER_MAIN, server, scenario.app];
   return launchReporting(pinned(ctx.serverCore, ctx.nofile, command), { ...process.env, [FILE_PATH_ENV]: ctx.filePath }, ctx.log);
 }
 

@@ -237,14 +237,25 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
   // waiting for their end: the verdict (400 for a bad byte, else 431) is then the same
   // however the bytes were split.
   const bool fieldsTooLong = len - (lf + 1) > size_t(limits.maxHeaderSize) + 2;
-  if (!fieldsTooLong && !headMayBeComplete(b, start, len, scan)) return incomplete(0);
-  auto needMore = [fieldsTooLong]() {
+  // Most heads arrive whole, so the first call parses at once. A head that trickles in
+  // is then parsed again only when its end may be there: one scan per byte received,
+  // not one parse per byte (slowloris).
+  const bool optimistic = !fieldsTooLong && !(scan && scan->parsedOnce);
+  if (!fieldsTooLong && !optimistic && !headMayBeComplete(b, start, len, scan)) return incomplete(0);
+  auto needMore = [fieldsTooLong, scan]() {
+    if (scan) scan->parsedOnce = true;
     return fieldsTooLong ? fail(HttpError::HeadersTooLarge) : incomplete(0);
+  };
+  // An error found by the optimistic parse counts only if the head may be complete, as
+  // it would have without it: the verdict never depends on how the bytes were split.
+  auto reject = [&](HttpError e) {
+    if (optimistic && !headMayBeComplete(b, start, len, scan)) return needMore();
+    return fail(e);
   };
 
   size_t p = start;
   while (p < cr && isClass(b[p], kToken)) p++;  // method = token (RFC 9110 §9.1)
-  if (p == start || p >= cr || b[p] != ' ') return fail(HttpError::BadRequest);
+  if (p == start || p >= cr || b[p] != ' ') return reject(HttpError::BadRequest);
   head->methodOffset = uint32_t(start);
   head->methodLength = uint32_t(p - start);
   size_t t0 = ++p;
@@ -252,21 +263,21 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
   // Only ASCII: "Recipients of an invalid request-line SHOULD respond with ... 400"; a
   // raw byte >= 0x80 or a "#" fragment makes the target invalid.
   while (p < cr && isClass(b[p], kTarget)) p++;
-  if (p == t0 || p >= cr || b[p] != ' ') return fail(HttpError::BadRequest);
-  if (!isValidTargetForm(b + start, head->methodLength, b + t0, p - t0)) return fail(HttpError::BadRequest);
+  if (p == t0 || p >= cr || b[p] != ' ') return reject(HttpError::BadRequest);
+  if (!isValidTargetForm(b + start, head->methodLength, b + t0, p - t0)) return reject(HttpError::BadRequest);
   head->targetOffset = uint32_t(t0);
   head->targetLength = uint32_t(p - t0);
   p++;
   // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (§2.3), case-sensitive.
   if (cr - p != 8 || std::memcmp(b + p, "HTTP/", 5) != 0 || b[p + 6] != '.') {
-    return fail(HttpError::BadRequest);
+    return reject(HttpError::BadRequest);
   }
   uchar major = b[p + 5], minor = b[p + 7];
-  if (major < '0' || major > '9' || minor < '0' || minor > '9') return fail(HttpError::BadRequest);
+  if (major < '0' || major > '9' || minor < '0' || minor > '9') return reject(HttpError::BadRequest);
   // RFC 9110 §15.6.6: 505 for a major version we do not support. A higher minor
   // version of HTTP/1 is processed "as if it were in the highest minor version within
   // that major version to which the recipient is conformant" (RFC 9110 §2.5): 1.1.
-  if (major != '1') return fail(HttpError::VersionNotSupported);
+  if (major != '1') return reject(HttpError::VersionNotSupported);
   head->versionMinor = minor == '0' ? 0 : 1;
 
   // Field lines (RFC 9112 §5): field-name ":" OWS field-value OWS CRLF.
@@ -282,21 +293,21 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
     uchar c = b[p];
     if (c == '\r') {
       if (p + 1 >= end) return needMore();
-      if (b[p + 1] != '\n') return fail(HttpError::BadRequest);  // bare CR, §2.2
+      if (b[p + 1] != '\n') return reject(HttpError::BadRequest);  // bare CR, §2.2
       p += 2;
       break;
     }
     // §5.2: "A server that receives an obs-fold in a request message ... MUST either
     // reject the message by sending a 400 (Bad Request)" — tsgi rejects. A field line
     // starting with whitespace right after the request line is rejected too (§2.2).
-    if (c == ' ' || c == '\t') return fail(HttpError::BadRequest);
+    if (c == ' ' || c == '\t') return reject(HttpError::BadRequest);
     size_t n0 = p;
     while (p < end && isClass(b[p], kToken)) p++;  // field-name = token (RFC 9110 §5.1)
     if (p >= end) return needMore();
     // §5.1: "A server MUST reject, with a response status code of 400 (Bad Request),
     // any received request message that contains whitespace between a header field
     // name and colon." Any other non-token byte (NUL, CTL, "@") is invalid as well.
-    if (p == n0 || b[p] != ':') return fail(HttpError::BadRequest);
+    if (p == n0 || b[p] != ':') return reject(HttpError::BadRequest);
     size_t nameLen = p - n0;
     p++;
     while (p < end && isOws(b[p])) p++;
@@ -305,19 +316,19 @@ ParseResult parseRequestHead(const char* buf, size_t len, const ParserLimits& li
     // bare CR and bare LF are rejected ("MUST either reject the message or replace").
     while (p < end && isClass(b[p], kFieldValue)) p++;
     if (p + 1 >= end) return needMore();
-    if (b[p] != '\r' || b[p + 1] != '\n') return fail(HttpError::BadRequest);
+    if (b[p] != '\r' || b[p + 1] != '\n') return reject(HttpError::BadRequest);
     size_t v1 = p;
     while (v1 > v0 && isOws(b[v1 - 1])) v1--;
     p += 2;
-    if (p - fieldsStart > limits.maxHeaderSize) return fail(HttpError::HeadersTooLarge);
-    if (count >= limits.maxHeaderCount) return fail(HttpError::HeadersTooLarge);
+    if (p - fieldsStart > limits.maxHeaderSize) return reject(HttpError::HeadersTooLarge);
+    if (count >= limits.maxHeaderCount) return reject(HttpError::HeadersTooLarge);
     fields[count] = {uint32_t(n0), uint32_t(nameLen), uint32_t(v0), uint32_t(v1 - v0)};
     count++;
     HttpError e = applyField(b + n0, nameLen, b + v0, v1 - v0, sem);
-    if (e != HttpError::None) return fail(e);
+    if (e != HttpError::None) return reject(e);
   }
   HttpError e = finishSemantics(sem, head->versionMinor, head);
-  if (e != HttpError::None) return fail(e);
+  if (e != HttpError::None) return reject(e);
   head->headerCount = count;
   head->start = uint32_t(start);
   head->length = uint32_t(p - start);

@@ -47,9 +47,15 @@ struct ParseResult {
 
 // Where a previous Incomplete call stopped looking for the end of the head, so that a
 // head arriving one byte at a time is scanned once, not once per byte (slowloris).
+// The first call parses at once (most heads arrive whole); after one ran out of bytes,
+// later calls parse only once the end of the head may have arrived.
 struct HeadScanState {
   size_t scanned = 0;
-  void reset() { scanned = 0; }
+  bool parsedOnce = false;
+  void reset() {
+    scanned = 0;
+    parsedOnce = false;
+  }
 };
 
 // Parses one request head at the start of buf. `fields` must hold limits.maxHeaderCount

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EngineName } from '../types.js';
+import { DEFAULT_YOUNG_SPACE_MB } from './v8-flags.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -30,6 +31,8 @@ export interface CliConfig {
   maxRequestsJitter: number;
   maxWorkerRss: number;
   maxWorkerLifetime: number;
+  /** V8 semi-space size of each worker, MB; 0 = Node's default (v8-flags.ts). */
+  youngSpace: number;
   maxBodySize: number | undefined;
   limitRequestLine: number | undefined;
   limitRequestFields: number | undefined;
@@ -62,6 +65,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'graceful-timeout': { type: 'string', arg: 'SECONDS', help: 'in-flight requests get this long to finish on stop, restart or recycle. Default 30' },
   'request-timeout': { type: 'string', arg: 'SECONDS', help: 'per-request deadline: 503 (or the connection closed) without killing the worker; 0 = none. Default 0' },
   'header-timeout': { type: 'string', arg: 'SECONDS', help: 'a client must send its request head within this (slowloris). Default 30' },
+  'young-space': { type: 'string', arg: 'MB', help: "V8 young-generation semi-space of each worker in MB (fewer GC pauses, +2x MB RSS); 0 = Node's default. Default 16" },
   'max-requests': { type: 'string', arg: 'N', help: 'recycle a worker after this many requests; 0 = never. Default 0' },
   'max-requests-jitter': { type: 'string', arg: 'N', help: 'add 0..N at random to --max-requests per worker. Default 0' },
   'max-worker-rss': { type: 'string', arg: 'MB', help: 'recycle a worker whose resident memory passes this; 0 = never. Default 0' },
@@ -158,6 +162,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParseResult {
       maxRequestsJitter: integer('max-requests-jitter', get('max-requests-jitter') ?? '0', 0),
       maxWorkerRss: integer('max-worker-rss', get('max-worker-rss') ?? '0', 0),
       maxWorkerLifetime: seconds('max-worker-lifetime', get('max-worker-lifetime') ?? '0'),
+      youngSpace: integer('young-space', get('young-space') ?? String(DEFAULT_YOUNG_SPACE_MB), 0),
       maxBodySize: optional(get('max-body-size'), (v) => bytes('max-body-size', v)),
       limitRequestLine: optional(get('limit-request-line'), (v) => integer('limit-request-line', v, 1)),
       limitRequestFields: optional(get('limit-request-fields'), (v) => integer('limit-request-fields', v, 1)),

@@ -13,6 +13,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { execArgvFor, parseAppSpec } from './load-app.js';
+import { youngSpaceFlags } from './v8-flags.js';
 import type { LevelLogger } from './logger.js';
 import { formatBind, type Bind, type CliConfig } from './options.js';
 import type { Plan } from './plan.js';
@@ -62,7 +63,11 @@ export class Supervisor {
     cluster.schedulingPolicy = cluster.SCHED_RR;
     cluster.setupPrimary({
       exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
-      execArgv: [...process.execArgv, ...execArgvFor(this.config.module)],
+      execArgv: [
+        ...process.execArgv,
+        ...youngSpaceFlags(this.config.youngSpace, process.execArgv, process.env.NODE_OPTIONS),
+        ...execArgvFor(this.config.module),
+      ],
     });
     this.installSignals();
     this.monitor = setInterval(() => this.checkWorkers(), MONITOR_MS);

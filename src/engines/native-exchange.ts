@@ -54,6 +54,8 @@ const FILE_BUSY = 1024;
 
 /** State most exchanges never need, allocated on first use. */
 class ExchangeExtra {
+  abortedCallback: (() => void) | null = null;
+  onChunk: ChunkCallback | null = null;
   held: Held[] | null = null;
   heldBytes = 0;
   writableCallback: (() => void) | null = null;
@@ -82,8 +84,6 @@ export class NativeExchange implements Exchange, RequestHead {
   private response: ResponseHead | null = null;
   private state = 0;
   private endFlags = OP_END;
-  private abortedCallback: (() => void) | null = null;
-  private onChunk: ChunkCallback | null = null;
   private extra: ExchangeExtra | null = null;
 
   constructor(out: ExchangeOutput & HeadSource, conn: NativeConnection, recordIndex: number, bodyLength: number) {
@@ -219,8 +219,8 @@ export class NativeExchange implements Exchange, RequestHead {
   // ------------------------------------------------------------ request body ----
 
   readBody(onChunk: ChunkCallback): void {
-    if (this.onChunk) throw new Error('TSGI_ERR_BODY_READ_TWICE: readBody() was already called');
-    this.onChunk = onChunk;
+    if (this.extra?.onChunk) throw new Error('TSGI_ERR_BODY_READ_TWICE: readBody() was already called');
+    this.more.onChunk = onChunk;
     if (this.bodyLength === 0) {
       onChunk(EMPTY, true);
       return;
@@ -248,9 +248,10 @@ export class NativeExchange implements Exchange, RequestHead {
         this.out.pause(this.conn.id, false);
       }
     }
-    if (this.onChunk) {
+    const onChunk = this.extra?.onChunk;
+    if (onChunk) {
       try {
-        this.onChunk(chunk, last);
+        onChunk(chunk, last);
       } catch (error) {
         this.out.report(error, 'readBody callback');
         this.abort();
@@ -324,7 +325,7 @@ export class NativeExchange implements Exchange, RequestHead {
   }
 
   onAborted(callback: () => void): void {
-    this.abortedCallback = callback;
+    this.more.abortedCallback = callback;
   }
 
   abort(): void {
@@ -507,7 +508,7 @@ export class NativeExchange implements Exchange, RequestHead {
     if (this.fileBusy) this.finishFile(32);
     if (this.dead) return;
     this.state |= DEAD;
-    const callback = this.abortedCallback;
+    const callback = this.extra?.abortedCallback;
     if (!this.ended && callback) {
       try {
         callback();
