@@ -25,6 +25,22 @@ function latin1(text: string): string | Buffer {
   return NON_ASCII.test(text) ? Buffer.from(text, 'latin1') : text;
 }
 
+/** The value that carries every header after the first in one writeHeader call; the
+ * last one is kept, since the gateway hands the same array for a repeated header list. */
+let blockFor: string[] | null = null;
+let blockAscii = true;
+let blockValue: string | Buffer = '';
+function headerBlock(flat: string[], ascii: boolean): string | Buffer {
+  if (flat !== blockFor || ascii !== blockAscii) {
+    let block = flat[1]!;
+    for (let i = 2; i < flat.length; i += 2) block += '\r\n' + flat[i]! + ': ' + flat[i + 1]!;
+    blockValue = ascii ? block : latin1(block);
+    blockFor = flat;
+    blockAscii = ascii;
+  }
+  return blockValue;
+}
+
 class UwsHead implements RequestHead {
   private req: UwsHttpRequest | undefined;
   private _method: string | undefined;
@@ -189,11 +205,7 @@ class UwsExchange implements Exchange {
     // One N-API call for the whole block: uWS writes `key: value\r\n`, and the gateway
     // has already refused CR, LF and NUL in every name and value, so joining the
     // fields into the value of the first is exact and cannot inject anything.
-    if (flat.length > 0) {
-      let block = flat[1]!;
-      for (let i = 2; i < flat.length; i += 2) block += '\r\n' + flat[i]! + ': ' + flat[i + 1]!;
-      res.writeHeader(flat[0]!, h.ascii ? block : latin1(block));
-    }
+    if (flat.length > 0) res.writeHeader(flat[0]!, headerBlock(flat, h.ascii));
     // A head-only response still says how long the body would be (RFC 9110 §9.3.2).
     if (h.noBody && h.framing === Framing.Length) res.writeHeader('Content-Length', String(h.contentLength));
     this.headWritten = true;

@@ -47,7 +47,7 @@ describe('tsgi command line', () => {
     expect(r.status).toBe(0);
     for (const option of ['bind', 'workers', 'engine', 'keep-alive', 'timeout', 'graceful-timeout', 'request-timeout', 'max-requests',
       'max-requests-jitter', 'max-worker-rss', 'max-worker-lifetime', 'max-body-size', 'limit-request-line', 'limit-request-fields',
-      'limit-request-field-size', 'forwarded-allow-ips', 'access-log', 'access-log-format', 'error-log', 'log-level', 'certfile', 'keyfile', 'reload']) {
+      'limit-request-field-size', 'young-space', 'forwarded-allow-ips', 'access-log', 'access-log-format', 'error-log', 'log-level', 'certfile', 'keyfile', 'reload']) {
       expect(r.stdout).toContain(`--${option}`);
       expect(r.stdout).toContain(`TSGI_${option.toUpperCase().replace(/-/g, '_')}`);
     }
