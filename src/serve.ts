@@ -18,6 +18,7 @@ const DEFAULTS = {
   maxHeaderSize: 16 * 1024,
   keepAliveTimeout: 5,
   headersTimeout: 30,
+  bodyTimeout: 30,
 };
 
 function positive(options: ServeOptions, key: keyof typeof DEFAULTS, min = 1): number {
@@ -58,6 +59,7 @@ export async function serveFast(app: App, options: ServeOptions = {}): Promise<S
     maxHeaderSize: positive(options, 'maxHeaderSize'),
     keepAliveTimeout: positive(options, 'keepAliveTimeout', 0),
     headersTimeout: positive(options, 'headersTimeout', 0),
+    bodyTimeout: positive(options, 'bodyTimeout', 0),
     logger: options.logger ?? { error: (m) => process.stderr.write(m + '\n') },
   }, handler);
   let closed: Promise<void> | undefined;

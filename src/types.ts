@@ -112,6 +112,10 @@ export interface ServeOptions {
   keepAliveTimeout?: number;
   /** Seconds a client has to send its request head. Default 30. */
   headersTimeout?: number;
+  /** Seconds a request body may pause between two reads before the server gives up on
+   * it: 408 if no response has begun, then the connection closes. 0 = never. Default 30.
+   * (uws: uWebSockets.js applies its own fixed 10 s idle timeout instead.) */
+  bodyTimeout?: number;
   /** Where wsgi.errors and server error logs go. Default: process.stderr. */
   logger?: Logger;
   /** wsgi.multiprocess; set by the CLI when it runs several workers. */

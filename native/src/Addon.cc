@@ -103,6 +103,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   config.limits.maxHeaderSize = uintProperty(cfg, "maxHeaderSize", 16384);
   config.keepAliveMs = uintProperty(cfg, "keepAliveMs", 5000);
   config.headersMs = uintProperty(cfg, "headersMs", 30000);
+  config.bodyMs = uintProperty(cfg, "bodyMs", 30000);
 
   SharedMemory m;
   bool ok = typedArray(info[1], napi_uint8_array, &m.input, &m.inputSize) &&

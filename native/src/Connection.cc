@@ -111,6 +111,7 @@ void Connection::updateReading() {
 void Connection::setPaused(bool p) {
   paused = p;
   updateReading();
+  updateTimeout();  // a paused body is not the client's delay (bodyTimeout)
 }
 
 // Reads land in the server's input area at its current end, after a copy of this
@@ -163,7 +164,9 @@ void Connection::processInput(char* data, size_t length) {
   const size_t end = size_t(data - server->memory().input) + length;
   server->protectInput(end);
   EventSink sink{this, server};
+  const bool wasInBody = reader.inBody();
   size_t used = reader.consume(data, length, sink);
+  bodyProgress = wasInBody && length > leftover.size();  // new body bytes arrived
   server->protectInput(end);
   if (closing) return;
   if (reader.state() == RequestReader::State::Failed) used = length;
@@ -398,12 +401,16 @@ void Connection::updateTimeout() {
   TimeoutKind k;
   if (lingering) k = TimeoutKind::Linger;
   else if (closing || shutdownStarted) k = TimeoutKind::None;
+  // A body we are reading (not paused by JavaScript or the in-flight limit) must keep
+  // arriving; every read that brings some restarts the wait.
+  else if (reader.inBody()) k = wantsReading() ? TimeoutKind::Body : TimeoutKind::None;
   // Not idle while a request is in flight or our bytes still drain to a slow reader.
-  else if (outstanding || reader.inBody() || out.writing() || out.hasPending() || file.active)
+  else if (outstanding || out.writing() || out.hasPending() || file.active)
     k = TimeoutKind::None;
   else if (!leftover.empty()) k = TimeoutKind::Head;
   else k = TimeoutKind::Idle;
-  if (k == timeoutKind) return;
+  if (k == timeoutKind && (k != TimeoutKind::Body || !bodyProgress)) return;
+  bodyProgress = false;
   timeoutKind = k;
   const ServerConfig& cfg = server->config();
   switch (k) {
@@ -411,6 +418,7 @@ void Connection::updateTimeout() {
     // A timeout of 0 means none (as in Node's http server).
     case TimeoutKind::Idle: deadline = cfg.keepAliveMs ? server->now() + cfg.keepAliveMs : 0; break;
     case TimeoutKind::Head: deadline = cfg.headersMs ? server->now() + cfg.headersMs : 0; break;
+    case TimeoutKind::Body: deadline = cfg.bodyMs ? server->now() + cfg.bodyMs : 0; break;
     case TimeoutKind::Linger: deadline = server->now() + kLingerMs; break;
   }
   // Closing server: a request not received yet has until the end of the grace period.
@@ -428,6 +436,13 @@ void Connection::onTimeout() {
     pendingError = HttpError::RequestTimeout;
     writeErrorResponse(HttpError::RequestTimeout);
     requestClose(true);
+    return;
+  }
+  if (timeoutKind == TimeoutKind::Body) {
+    // The body stalled: 408 (RFC 9110 §15.5.9) if this request's response has not begun
+    // (JavaScript is still waiting for the body), then close; its exchange aborts.
+    timeoutKind = TimeoutKind::None;
+    onParseError(HttpError::RequestTimeout, true);
     return;
   }
   if (timeoutKind == TimeoutKind::Idle && server->closing() && !closeRequested) {

@@ -19,6 +19,7 @@ enum class TimeoutKind : uint8_t {
   None,    // a request is in flight: the application owns the pace
   Idle,    // keep-alive wait for the next request (keepAliveTimeout)
   Head,    // part of a head has arrived (headersTimeout: slowloris defence)
+  Body,    // a request body is being read and the client sends nothing (bodyTimeout)
   Linger,  // after our FIN: discard input until the client closes, briefly
 };
 
@@ -65,6 +66,7 @@ struct ConnectionData {
   bool paused = false;         // pauseBody()
   bool halted = false;         // too many requests in flight; resumes as responses end
   bool peerEof = false;        // the client half-closed
+  bool bodyProgress = false;   // the last read brought body bytes (restarts bodyTimeout)
   bool openSent = false;       // JavaScript knows this connection (kEventOpen sent)
   bool jsClosed = false;       // JavaScript was told it closed; ignore its ops
   bool served = false;           // at least one response ended

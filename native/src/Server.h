@@ -24,6 +24,7 @@ struct ServerConfig {
   ParserLimits limits;
   uint64_t keepAliveMs = 5000;
   uint64_t headersMs = 30000;
+  uint64_t bodyMs = 30000;  // longest pause between two reads of a request body
 };
 
 struct SharedMemory {

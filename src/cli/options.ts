@@ -27,6 +27,7 @@ export interface CliConfig {
   gracefulTimeout: number;
   requestTimeout: number;
   headerTimeout: number;
+  bodyTimeout: number;
   maxRequests: number;
   maxRequestsJitter: number;
   maxWorkerRss: number;
@@ -65,6 +66,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'graceful-timeout': { type: 'string', arg: 'SECONDS', help: 'in-flight requests get this long to finish on stop, restart or recycle. Default 30' },
   'request-timeout': { type: 'string', arg: 'SECONDS', help: 'per-request deadline: 503 (or the connection closed) without killing the worker; 0 = none. Default 0' },
   'header-timeout': { type: 'string', arg: 'SECONDS', help: 'a client must send its request head within this (slowloris). Default 30' },
+  'body-timeout': { type: 'string', arg: 'SECONDS', help: 'a request body that pauses this long between two reads gets 408 and the connection closes; 0 = never. Default 30' },
   'young-space': { type: 'string', arg: 'MB', help: "V8 young-generation semi-space of each worker in MB (fewer GC pauses, +2x MB RSS); 0 = Node's default. Default 16" },
   'max-requests': { type: 'string', arg: 'N', help: 'recycle a worker after this many requests; 0 = never. Default 0' },
   'max-requests-jitter': { type: 'string', arg: 'N', help: 'add 0..N at random to --max-requests per worker. Default 0' },
@@ -158,6 +160,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParseResult {
       gracefulTimeout: seconds('graceful-timeout', get('graceful-timeout') ?? '30'),
       requestTimeout: seconds('request-timeout', get('request-timeout') ?? '0'),
       headerTimeout: seconds('header-timeout', get('header-timeout') ?? '30'),
+      bodyTimeout: seconds('body-timeout', get('body-timeout') ?? '30'),
       maxRequests: integer('max-requests', get('max-requests') ?? '0', 0),
       maxRequestsJitter: integer('max-requests-jitter', get('max-requests-jitter') ?? '0', 0),
       maxWorkerRss: integer('max-worker-rss', get('max-worker-rss') ?? '0', 0),

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
         multiprocess: spec.multiprocess,
         keepAliveTimeout: config.keepAlive,
         headersTimeout: config.headerTimeout,
+        bodyTimeout: config.bodyTimeout,
         maxBodySize: config.maxBodySize,
         maxRequestLine: config.limitRequestLine,
         maxHeaderCount: config.limitRequestFields,

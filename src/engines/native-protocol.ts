@@ -61,9 +61,10 @@ export interface NativeAddon {
 }
 
 /** What the addon's listen takes: EngineOptions with the timeouts in milliseconds. */
-export type NativeListenConfig = Omit<EngineOptions, 'logger' | 'keepAliveTimeout' | 'headersTimeout'> & {
+export type NativeListenConfig = Omit<EngineOptions, 'logger' | 'keepAliveTimeout' | 'headersTimeout' | 'bodyTimeout'> & {
   keepAliveMs: number;
   headersMs: number;
+  bodyMs: number;
 };
 
 /** Opaque external handle of one listening server. */

@@ -49,6 +49,7 @@ async function listenNative(addon: NativeAddon, options: EngineOptions, handler:
       maxHeaderSize: options.maxHeaderSize,
       keepAliveMs: Math.round(options.keepAliveTimeout * 1000),
       headersMs: Math.round(options.headersTimeout * 1000),
+      bodyMs: Math.round(options.bodyTimeout * 1000),
     },
     buffers.input,
     buffers.events,

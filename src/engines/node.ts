@@ -55,7 +55,11 @@ class NodeExchange implements Exchange {
   private response: ResponseHead | undefined;
   private headWritten = false;
 
-  constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse, localPort: number) {
+  /** Fires when the body pauses longer than bodyTimeout (restarted by every chunk). */
+  private bodyTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse, localPort: number,
+    private readonly bodyTimeoutMs: number) {
     this.head = new NodeHead(req, localPort);
     const cl = req.headers['content-length'];
     this.bodyLength = req.headers['transfer-encoding'] !== undefined ? -1 : cl !== undefined ? Number(cl) : 0;
@@ -67,11 +71,44 @@ class NodeExchange implements Exchange {
   }
 
   readBody(onChunk: (chunk: Uint8Array, last: boolean) => void): void {
-    this.req.on('data', (chunk: Buffer) => onChunk(chunk, false));
-    this.req.on('end', () => onChunk(EMPTY, true));
+    this.req.on('data', (chunk: Buffer) => {
+      this.bodyTimer?.refresh();
+      onChunk(chunk, false);
+    });
+    this.req.on('end', () => {
+      this.stopBodyTimer();
+      onChunk(EMPTY, true);
+    });
+    this.req.once('close', () => this.stopBodyTimer());
+    this.startBodyTimer();
   }
-  pauseBody(): void { this.req.pause(); }
-  resumeBody(): void { this.req.resume(); }
+  pauseBody(): void {
+    this.stopBodyTimer(); // our own pause is not the client's delay
+    this.req.pause();
+  }
+  resumeBody(): void {
+    this.startBodyTimer();
+    this.req.resume();
+  }
+
+  private startBodyTimer(): void {
+    if (this.bodyTimeoutMs <= 0 || this.req.complete || this.bodyTimer) return;
+    this.bodyTimer = setTimeout(() => this.bodyTimedOut(), this.bodyTimeoutMs);
+  }
+  private stopBodyTimer(): void {
+    clearTimeout(this.bodyTimer);
+    this.bodyTimer = undefined;
+  }
+  /** RFC 9110 §15.5.9: 408 if nothing of the response went out yet, then close. */
+  private bodyTimedOut(): void {
+    this.bodyTimer = undefined;
+    if (this.req.complete || this.aborted) return;
+    if (!this.headWritten && !this.res.headersSent) {
+      this.headWritten = true;
+      refuse(this.res, 408, 'Request Timeout');
+      this.res.once('finish', () => this.req.socket.destroy());
+    } else this.req.socket.destroy();
+  }
   writeContinue(): void { if (!this.aborted) this.res.writeContinue(); }
 
   writeHead(head: ResponseHead): void { this.response = head; }
@@ -143,7 +180,7 @@ export function loadNodeEngine(): Engine {
         if (!hostIsValid(req.httpVersionMinor, hostLines(req.rawHeaders))) return refuse(res, 400, 'Bad Request');
         const problem = requestProblem(req.method!, req.url!, req.httpVersionMajor, req.headers['transfer-encoding']);
         if (problem !== 0) return refuse(res, problem, STATUS_TEXT[problem]!);
-        handler(new NodeExchange(req, res, (req.socket as Socket).localPort ?? 0));
+        handler(new NodeExchange(req, res, (req.socket as Socket).localPort ?? 0, options.bodyTimeout * 1000));
       };
       server.on('request', onRequest);
       // Our gateway answers Expect itself (100 or 413/417).

@@ -118,6 +118,8 @@ export interface EngineOptions {
   maxHeaderSize: number;
   keepAliveTimeout: number;
   headersTimeout: number;
+  /** Longest pause between two reads of a request body, seconds; 0 = none. */
+  bodyTimeout: number;
   logger: Logger;
 }
 

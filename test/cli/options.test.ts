@@ -45,7 +45,7 @@ describe('tsgi command line', () => {
   it('--help lists every option with its environment variable', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
-    for (const option of ['bind', 'workers', 'engine', 'keep-alive', 'timeout', 'graceful-timeout', 'request-timeout', 'max-requests',
+    for (const option of ['bind', 'workers', 'engine', 'keep-alive', 'timeout', 'graceful-timeout', 'request-timeout', 'header-timeout', 'body-timeout', 'max-requests',
       'max-requests-jitter', 'max-worker-rss', 'max-worker-lifetime', 'max-body-size', 'limit-request-line', 'limit-request-fields',
       'limit-request-field-size', 'young-space', 'forwarded-allow-ips', 'access-log', 'access-log-format', 'error-log', 'log-level', 'certfile', 'keyfile', 'reload']) {
       expect(r.stdout).toContain(`--${option}`);

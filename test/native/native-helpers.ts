@@ -24,6 +24,7 @@ export async function startNative(handler: RequestHandler, options: Partial<Engi
       maxHeaderSize: 16384,
       keepAliveTimeout: 5,
       headersTimeout: 30,
+      bodyTimeout: 30,
       logger: { error: (m: string) => void logLines.push(m) },
       ...options,
     },
