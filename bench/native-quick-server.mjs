@@ -1,5 +1,6 @@
 // Hello-world servers for bench/native-quick.mjs: `node native-quick-server.mjs <kind> <port>`
-// kind: native (engine, no gateway) | native-gw (serveFast engine native) | uws (raw uWebSockets.js)
+// kind: native (engine, no gateway) | native-gw (serveFast engine native) | uws-gw (serveFast
+// engine uws) | uws (raw uWebSockets.js)
 import { createRequire } from 'node:module';
 const [kind, port] = [process.argv[2], Number(process.argv[3])];
 const body = 'Hello, World!';
@@ -16,6 +17,7 @@ if (kind === 'uws') {
   process.send?.('ready');
 } else {
   const { serveFast } = await import('../dist/src/index.js');
-  await serveFast((environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [body]; }, { engine: 'native', host: '127.0.0.1', port });
+  const engine = kind === 'uws-gw' ? 'uws' : 'native';
+  await serveFast((environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [body]; }, { engine, host: '127.0.0.1', port });
   process.send?.('ready');
 }
