@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RawConnection } from '../helpers/raw-http.js';
 import type { Exchange } from '../../src/engines/types.js';
-import { echoTarget, head, startNative } from './native-helpers.js';
+import { echoBody, echoTarget, head, startNative } from './native-helpers.js';
 
 const H = 'Host: a\r\n';
 
@@ -38,6 +38,29 @@ describe('native engine: timeouts', () => {
     await c.waitClosed(5000);
     expect(Date.now() - started).toBeLessThan(3500);
     expect(c.data.toString()).not.toContain('408');
+  });
+});
+
+describe('native engine: body timeout', () => {
+  it('does not count a pause the application asked for (pauseBody) as the client stalling', async () => {
+    // bodyTimeout 1 s; the application pauses the body for 2.5 s, then resumes and reads
+    // the rest, which the client sent meanwhile: no 408, the whole body arrives.
+    const server = await startNative((ex) => {
+      ex.pauseBody();
+      setTimeout(() => {
+        ex.resumeBody();
+        echoBody(ex);
+      }, 2500);
+    }, { bodyTimeout: 1 });
+    const c = new RawConnection(server.port);
+    await c.write(`POST / HTTP/1.1\r\n${H}Content-Length: 6\r\n\r\nabc`);
+    // The rest comes while the engine is paused (it then waits in the kernel).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await c.write('def');
+    const [response] = await c.responses(1, ['POST']);
+    expect(response!.status).toBe(200);
+    expect(response!.body.toString()).toBe('6:abcdef');
+    c.close();
   });
 });
 
