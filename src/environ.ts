@@ -227,7 +227,7 @@ class EnvironState implements ProxyHandler<Record<string, unknown>> {
 /** Build the environ for one request. Costs one object and one Proxy; nothing of the
  * request is read until the app asks for it. */
 export function createEnviron(src: EnvironSource): Environ {
-  return new Proxy({}, new EnvironState(src.head, src.defaults, src.input)) as unknown as Environ;
+  return environFor(src.head, src.defaults, src.input);
 }
 
 /** createEnviron without the source object (the gateway's per-request path). */

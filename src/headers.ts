@@ -82,12 +82,7 @@ function classifyName(name: unknown, i: number): NameKind {
  * may mutate a ResponseHead's headers (engines copy before adding their own). */
 let memoInput: unknown[] = [];
 let memoServer: string | undefined;
-let memoHeaders: string[] = [];
-let memoContentLength = -1;
-let memoFlags = 0;
-const HAS_DATE = 1;
-const HAS_SERVER = 2;
-const ASCII = 4;
+const memo: CheckedHeaders = { headers: [], appContentLength: -1, hasDate: false, hasServer: false, ascii: true };
 
 function fromMemo(headers: unknown[], serverHeader: string | undefined, out: CheckedHeaders): boolean {
   const n = headers.length;
@@ -96,12 +91,16 @@ function fromMemo(headers: unknown[], serverHeader: string | undefined, out: Che
     const pair: unknown = headers[i];
     if (!Array.isArray(pair) || pair.length !== 2 || pair[0] !== memoInput[2 * i] || pair[1] !== memoInput[2 * i + 1]) return false;
   }
-  out.headers = memoHeaders;
-  out.appContentLength = memoContentLength;
-  out.hasDate = (memoFlags & HAS_DATE) !== 0;
-  out.hasServer = (memoFlags & HAS_SERVER) !== 0;
-  out.ascii = (memoFlags & ASCII) !== 0;
+  copyChecked(memo, out);
   return true;
+}
+
+function copyChecked(from: CheckedHeaders, to: CheckedHeaders): void {
+  to.headers = from.headers;
+  to.appContentLength = from.appContentLength;
+  to.hasDate = from.hasDate;
+  to.hasServer = from.hasServer;
+  to.ascii = from.ascii;
 }
 
 /** Validate start_response's headers into `out`. With `serverHeader`, a `Server` field
@@ -145,12 +144,10 @@ export function checkHeaders(headers: unknown, out: CheckedHeaders, serverHeader
   memoInput = [];
   for (let i = 0; i < headers.length; i++) memoInput.push((headers[i] as unknown[])[0], (headers[i] as unknown[])[1]);
   memoServer = serverHeader;
-  memoHeaders = flat;
-  memoContentLength = contentLength;
-  memoFlags = (hasDate ? HAS_DATE : 0) | (hasServer ? HAS_SERVER : 0) | (ascii ? ASCII : 0);
-  out.headers = flat;
-  out.appContentLength = contentLength;
-  out.hasDate = hasDate;
-  out.hasServer = hasServer;
-  out.ascii = ascii;
+  memo.headers = flat;
+  memo.appContentLength = contentLength;
+  memo.hasDate = hasDate;
+  memo.hasServer = hasServer;
+  memo.ascii = ascii;
+  copyChecked(memo, out);
 }

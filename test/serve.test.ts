@@ -27,6 +27,7 @@ describe('serveFast', () => {
     await expect(serveFast('nope' as never)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(serveFast(hello, { port: -1 })).rejects.toThrow(/port/);
     await expect(serveFast(hello, { port: 0, maxBodySize: Number.NaN })).rejects.toThrow(/maxBodySize/);
+    await expect(serveFast(hello, { port: 0, bodyTimeout: -1 })).rejects.toThrow(/bodyTimeout/);
     const error = await serveFast(hello, { port: 0, engine: 'warp' as never }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect(isTsgiError(error)).toBe(true);

@@ -16,7 +16,7 @@ export interface ExchangeOutput {
   readonly closing: boolean;
   dateLine(): string;
   sendHead(id: number, head: ResponseHead, framing: number, connection: number): void;
-  sendWhole(id: number, head: ResponseHead, framing: number, connection: number, body: Uint8Array | string | undefined, flags: number): void;
+  sendWhole(id: number, head: ResponseHead, framing: number, connection: number, body: Uint8Array | string | undefined): void;
   sendLatin1(id: number, text: string): void;
   sendUtf8(id: number, text: string): void;
   sendBytes(id: number, bytes: Uint8Array): void;
@@ -330,8 +330,7 @@ export class NativeExchange implements Exchange, RequestHead {
 
   abort(): void {
     if (this.dead) return;
-    this.state |= DEAD;
-    this.state |= ENDED;
+    this.state |= DEAD | ENDED;
     if (!this.conn.closed) this.out.abort(this.conn.id);
   }
 
@@ -398,16 +397,11 @@ export class NativeExchange implements Exchange, RequestHead {
       this.out.sendHead(id, r, framing, connection);
       if (body !== undefined) this.body(body);
       this.out.sendLatin1(id, '0\r\n\r\n');
-      this.out.sendEnd(id, this.endFlags);
     } else {
-      this.out.sendWhole(id, r, framing, connection, body, this.endFlags);
+      this.out.sendWhole(id, r, framing, connection, body);
     }
     this.state |= ENDED;
-    const conn = this.conn;
-    conn.first = this.next;
-    this.next = null;
-    if (conn.first === null) conn.last = null;
-    else activateNext(conn, this.out);
+    activateNext(this.conn, this.out); // the end flags join the op just written
   }
 
   private body(chunk: Uint8Array | string): void {

@@ -237,21 +237,18 @@ export class NativeServer implements HeadSource, ExchangeOutput {
     this.pushData(id, end - this.outPos);
   }
 
-  /** A whole response in one op: head, then `body` (latin-1 text when `latin1`, else
-   * UTF-8 text or bytes; undefined for none), then the end flags. The common case of a
-   * synchronous app, so it costs one room check and one op record. */
+  /** Head and `body` (UTF-8 text or bytes; undefined for none) of a response that ended
+   * before anything was sent, in one op: the common case of a synchronous app, so one
+   * room check and one op record (sendEnd then marks that same op). */
   sendWhole(id: number, head: ResponseHead, framing: number, connection: number,
-    body: Uint8Array | string | undefined, flags: number): void {
+    body: Uint8Array | string | undefined): void {
     const prefix = this.headCache.prefix(head, framing, connection, this.control[CONTROL_DATE_GENERATION], this.dateLineBound);
     const bodyRoom = body === undefined ? 0 : typeof body === 'string' ? body.length * 3 : body.length;
     const room = prefix.length + HeadCache.TAIL_ROOM + bodyRoom;
     if (room >= LARGE_WRITE) {
       this.sendHead(id, head, framing, connection);
-      if (body !== undefined) {
-        if (typeof body === 'string') this.sendUtf8(id, body);
-        else this.sendBytes(id, body);
-      }
-      return this.sendEnd(id, flags);
+      if (body === undefined) return;
+      return typeof body === 'string' ? this.sendUtf8(id, body) : this.sendBytes(id, body);
     }
     this.ensure(room);
     const out = this.output;
@@ -260,7 +257,6 @@ export class NativeServer implements HeadSource, ExchangeOutput {
     let p = this.headCache.finish(out, at + prefix.length, head.contentLength);
     if (body !== undefined) p = typeof body === 'string' ? this.putUtf8(body, p) : (out.set(body, p), p + body.length);
     this.pushData(id, p - at);
-    this.ops[this.lastOp + 1] |= flags;
   }
 
   sendUtf8(id: number, text: string): void {

@@ -64,6 +64,15 @@ describe('option parsing', () => {
     expect(() => parseBind('unix:')).toThrow(UsageError);
   });
 
+  it('refuses bad --young-space and --body-timeout values', () => {
+    expect(() => parseCli(['--young-space', 'big', 'app.mjs'], {})).toThrow(/--young-space/);
+    expect(() => parseCli(['--body-timeout', '-3', 'app.mjs'], {})).toThrow(/--body-timeout/);
+    const r = parseCli(['--young-space', '0', '--body-timeout', '2.5', 'app.mjs'], {});
+    if (r.kind !== 'run') throw new Error(r.kind);
+    expect(r.config.youngSpace).toBe(0);
+    expect(r.config.bodyTimeout).toBe(2.5);
+  });
+
   it('takes TSGI_* variables, command line first', () => {
     const r = parseCli(['--workers', '3', 'app.mjs'], { TSGI_WORKERS: '5', TSGI_KEEP_ALIVE: '7', TSGI_BIND: 'a:1, unix:/s', TSGI_RELOAD: 'true', TSGI_MAX_BODY_SIZE: '10m' });
     if (r.kind !== 'run') throw new Error(r.kind);

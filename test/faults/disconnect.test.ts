@@ -112,21 +112,15 @@ describe.each(engines)('client disconnects on %s', (engine) => {
     await recordFigures(engine, 'disconnect while the app awaits', figures);
   });
 
-  it('mid-response (endless stream)', async () => {
+  it.each([
+    ['mid-response (endless stream)', '/stream', 'disconnect mid-response'],
+    ['mid-sendfile (wsgi.file_wrapper)', '/sendfile', 'disconnect mid-sendfile'],
+  ])('%s', async (_name, path, label) => {
     const s = await setUp();
     const figures = await repeatFault({
       port: s.port, closesPerFault: 1, closes: () => closes.n,
-      fault: () => sendAndVanish(s.port, `GET /stream HTTP/1.1\r\n${HEAD}\r\n`, PAYLOAD_SIZE),
+      fault: () => sendAndVanish(s.port, `GET ${path} HTTP/1.1\r\n${HEAD}\r\n`, PAYLOAD_SIZE),
     });
-    await recordFigures(engine, 'disconnect mid-response', figures);
-  });
-
-  it('mid-sendfile (wsgi.file_wrapper)', async () => {
-    const s = await setUp();
-    const figures = await repeatFault({
-      port: s.port, closesPerFault: 1, closes: () => closes.n,
-      fault: () => sendAndVanish(s.port, `GET /sendfile HTTP/1.1\r\n${HEAD}\r\n`, PAYLOAD_SIZE),
-    });
-    await recordFigures(engine, 'disconnect mid-sendfile', figures);
+    await recordFigures(engine, label, figures);
   });
 });

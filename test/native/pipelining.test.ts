@@ -7,15 +7,18 @@ import { echoBody, echoTarget, head, startNative } from './native-helpers.js';
 
 const H = 'Host: a\r\n';
 
+/** `count` GET requests for /0, /1, … in one string, to send in one write. */
+const pipelined = (count: number): string => Array.from({ length: count }, (_, i) => `GET /${i} HTTP/1.1\r\n${H}\r\n`).join('');
+/** The bodies echoTarget answers to pipelined(count), in order. */
+const echoed = (count: number): string[] => Array.from({ length: count }, (_, i) => `GET /${i}`);
+
 describe('native engine: pipelining', () => {
   it('answers 100 pipelined requests sent in one write, in order', async () => {
     const server = await startNative(echoTarget);
     const c = new RawConnection(server.port);
-    let bytes = '';
-    for (let i = 0; i < 100; i++) bytes += `GET /${i} HTTP/1.1\r\n${H}\r\n`;
-    await c.write(bytes);
+    await c.write(pipelined(100));
     const responses = await c.responses(100);
-    expect(responses.map((r) => r.body.toString())).toEqual(Array.from({ length: 100 }, (_, i) => `GET /${i}`));
+    expect(responses.map((r) => r.body.toString())).toEqual(echoed(100));
     c.close();
   });
 
@@ -32,11 +35,9 @@ describe('native engine: pipelining', () => {
       });
     });
     const c = new RawConnection(server.port);
-    let bytes = '';
-    for (let i = 0; i < 1000; i++) bytes += `GET /${i} HTTP/1.1\r\n${H}\r\n`;
-    await c.write(bytes);
+    await c.write(pipelined(1000));
     const responses = await c.responses(1000);
-    expect(responses.map((r) => r.body.toString())).toEqual(Array.from({ length: 1000 }, (_, i) => `GET /${i}`));
+    expect(responses.map((r) => r.body.toString())).toEqual(echoed(1000));
     expect(maxInFlight).toBeLessThanOrEqual(128);
     c.close();
   });
@@ -53,9 +54,7 @@ describe('native engine: pipelining', () => {
       }
     });
     const c = new RawConnection(server.port);
-    let bytes = '';
-    for (let i = 0; i < 20; i++) bytes += `GET /${i} HTTP/1.1\r\n${H}\r\n`;
-    await c.write(bytes);
+    await c.write(pipelined(20));
     const responses = await c.responses(20);
     expect(responses.map((r) => r.body.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `GET /${i}`));
     c.close();
