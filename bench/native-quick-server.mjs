@@ -11,7 +11,7 @@ if (kind === 'uws') {
     .listen('127.0.0.1', port, (t) => { if (!t) process.exit(1); process.send?.('ready'); });
 } else if (kind === 'native') {
   const { loadNativeEngine } = await import('../dist/src/engines/native.js');
-  const head = { status: '200 OK', headers: ['Content-Type', 'text/plain'], framing: 0, contentLength: body.length, keepAlive: true, noBody: false, hasDate: false };
+  const head = { status: '200 OK', headers: ['Content-Type', 'text/plain'], framing: 0, contentLength: body.length, connection: 0, noBody: false, hasDate: false };
   await loadNativeEngine().listen({ host: '127.0.0.1', port, reusePort: false, maxRequestLine: 8190, maxHeaderCount: 100, maxHeaderSize: 16384, keepAliveTimeout: 5, headersTimeout: 30, bodyTimeout: 30, logger: console },
     (ex) => { ex.writeHead(head); ex.end(body); });
   process.send?.('ready');

@@ -1,22 +1,30 @@
 // `npm run bench`: every scenario on every tsgi engine that loads and on the baselines,
 // side by side. Prints progress and a table; writes results/bench-<time>.{json,md,svg}
-// (and results/latest.*). Method: bench/README.md.
+// (and results/latest.*); a full run also rewrites the committed bench/RESULTS.md and
+// bench/chart.svg. Method: bench/README.md.
 
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { renderChart } from './lib/chart.js';
 import { describeMachine, openFilesLimit } from './lib/machine.js';
 import { parseOptions, USAGE, type BenchOptions } from './lib/options.js';
 import { loadAverage } from './lib/proc-stats.js';
 import { Progress } from './lib/progress.js';
-import { goalLines, machineLines, markdownTable } from './lib/report.js';
+import { goalLines, machineLines, markdownTable, resultsPage } from './lib/report.js';
 import type { BenchReport, Row } from './lib/results.js';
 import { runScenario } from './lib/scenario-runner.js';
 import { writeWrkScript } from './lib/wrk.js';
 import { FILE_SIZE } from './scenario-data.js';
 import { SCENARIOS } from './scenarios.js';
+import { tlsFixture } from './lib/tls-certs.js';
 import type { LaunchContext } from './servers.js';
+import { startTfbDatabase } from './tfb/database.js';
+
+// Compiled to dist/bench/run.js; the committed page lives in the sources, bench/.
+const PUBLISHED_PAGE = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
+const PUBLISHED_CHART = fileURLToPath(new URL('../../bench/chart.svg', import.meta.url));
 
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
@@ -47,28 +55,47 @@ async function main(options: BenchOptions): Promise<void> {
     cpuProfDir: profileDir,
     log: (line) => serverLog.push(line),
   };
+  if (scenarios.some((s) => s.tls)) {
+    const certs = tlsFixture(); // one ECDSA P-256 certificate for every TLS server
+    ctx.tls = { certFile: certs.path('server'), keyFile: certs.path('server-key'), ca: certs.caCert };
+  }
+
+  // The TFB rows' PostgreSQL, pinned to the server's core: one database for the whole run.
+  const database = scenarios.some((s) => s.database) ? await startTfbDatabase(SERVER_CORE, ctx.log) : undefined;
+  if (database && 'running' in database) ctx.postgres = { connection: database.running.connectionOptions, pid: database.running.pid };
 
   const plans = scenarios.map((scenario) => ({
     scenario,
     servers: scenario.servers.filter((s) => options.servers.includes(s)),
     runs: options.runs,
     warmupSeconds: options.warmupSeconds,
-    seconds: options.seconds,
+    seconds: options.durationGiven || options.quick || !scenario.defaultSeconds ? options.seconds : scenario.defaultSeconds,
     fullCheck: !options.quick,
     clientCore: CLIENT_CORE,
     serverCore: SERVER_CORE,
     idleConnections: scenario.idleConnections > 0 ? (options.idleConnections ?? scenario.idleConnections) : 0,
     script: writeWrkScript(tmpDir, scenario.name, scenario.wrkScript),
+    dbPid: scenario.database ? ctx.postgres?.pid : undefined,
   }));
   const steps = plans.reduce((n, p) => n + p.servers.length * p.runs, 0);
   const progress = new Progress(steps, options.warmupSeconds + options.seconds + 1);
   process.stderr.write(`tsgi bench: ${scenarios.length} scenarios, ${steps} measured runs; Node ${machine.node}, ${machine.uws}; load ${machine.loadBefore.toFixed(2)}\n`);
+  if (database && 'skip' in database) progress.note(`tfb-* scenarios skipped: ${database.skip}`);
   if (machine.loadBefore > 0.5) progress.note(`warning: load average is ${machine.loadBefore.toFixed(2)}; numbers will be noisy`);
 
   const rows: Row[] = [];
   try {
-    for (const plan of plans) rows.push(...(await runScenario(plan, ctx, progress)));
+    for (const plan of plans) {
+      if (plan.scenario.database && !ctx.postgres) {
+        const reason = database && 'skip' in database ? database.skip : 'PostgreSQL is not running';
+        rows.push(...plan.servers.map((server) => ({ scenario: plan.scenario.name, server, status: 'unavailable' as const, reason, runs: [] })));
+        for (let i = 0; i < plan.servers.length * plan.runs; i++) progress.step();
+        continue;
+      }
+      rows.push(...(await runScenario(plan, ctx, progress)));
+    }
   } finally {
+    if (database && 'running' in database) await database.running.stop();
     cleanup();
   }
   machine.loadAfter = loadAverage();
@@ -95,6 +122,11 @@ async function main(options: BenchOptions): Promise<void> {
   for (const ext of ['json', 'md', 'svg']) copyFileSync(`${base}.${ext}`, join(options.outDir, `latest.${ext}`));
   if (serverLog.length > 0) writeFileSync(`${base}.servers.log`, serverLog.join(''));
   process.stdout.write(`\nwrote ${base}.json, .md and .svg (chart)${serverLog.length > 0 ? ', .servers.log' : ''}\n`);
+  if (options.publish) {
+    writeFileSync(PUBLISHED_PAGE, resultsPage(report));
+    writeFileSync(PUBLISHED_CHART, renderChart(report));
+    process.stdout.write(`wrote ${PUBLISHED_PAGE} and ${PUBLISHED_CHART} (commit them)\n`);
+  }
 }
 
 let parsed: BenchOptions | 'help';

@@ -59,6 +59,11 @@ export function streamChunk(i: number): Buffer {
 export const FILE_SIZE = 1024 * 1024 * 1024;
 /** Environment variable that tells a server process where the file is. */
 export const FILE_PATH_ENV = 'TSGI_BENCH_FILE';
+/** TLS scenarios: PEM files of the server certificate and key, for the Node servers. */
+export const TLS_CERT_ENV = 'TSGI_BENCH_TLS_CERT';
+export const TLS_KEY_ENV = 'TSGI_BENCH_TLS_KEY';
+/** nginx-proxy: the port the plain tsgi backend must listen on (else a free one). */
+export const PORT_ENV = 'TSGI_BENCH_PORT';
 
 /** Scenario "idle": connections held open while hello runs. */
 export const IDLE_CONNECTIONS = 10_000;

@@ -3,10 +3,13 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchListening, launchReporting, pinned, Unavailable, type Launched } from './lib/launch.js';
-import { FILE_PATH_ENV, HELLO_BODY } from './scenario-data.js';
+import { canConnect, freePort, launchListening, launchReporting, pinned, Unavailable, type Launched } from './lib/launch.js';
+import { processTree } from './lib/proc-stats.js';
+import { FILE_PATH_ENV, HELLO_BODY, PORT_ENV, TLS_CERT_ENV, TLS_KEY_ENV } from './scenario-data.js';
 import type { Scenario, ServerName } from './scenarios.js';
 import { DEFAULT_YOUNG_SPACE_MB, youngSpaceFlags } from '../src/cli/v8-flags.js';
+import type { PgConnectionOptions } from './tfb/postgres.js';
+import { TFB_PG_ENV } from './tfb/world.js';
 
 export const NGINX = '/usr/sbin/nginx';
 export const GUNICORN = '/usr/bin/gunicorn';
@@ -27,30 +30,59 @@ export interface LaunchContext {
   /** Write a V8 CPU profile per Node server into this directory. */
   cpuProfDir: string | undefined;
   log: (line: string) => void;
+  /** The TLS scenarios' certificate (ECDSA P-256, valid for localhost) as files, and its CA. */
+  tls?: { certFile: string; keyFile: string; ca: string };
+  /** The bench's PostgreSQL, for scenarios with `database` (unset when it could not start). */
+  postgres?: { connection: PgConnectionOptions; pid: number };
+}
+
+function tlsOf(scenario: Scenario, ctx: LaunchContext): { certFile: string; keyFile: string; ca: string } | undefined {
+  if (!scenario.tls) return undefined;
+  if (!ctx.tls) throw new Error(`scenario ${scenario.name} needs ctx.tls`);
+  return ctx.tls;
 }
 
 /** Why `server` cannot run on this machine, or undefined when it can. */
 export function missingReason(server: ServerName): string | undefined {
-  if (server === 'nginx' && !existsSync(NGINX)) return `${NGINX} not installed (apt-get install nginx-light)`;
+  if ((server === 'nginx' || server === 'nginx-proxy') && !existsSync(NGINX)) return `${NGINX} not installed (apt-get install nginx-light)`;
   if (server === 'gunicorn' && !existsSync(GUNICORN)) return `${GUNICORN} not installed (apt-get install gunicorn)`;
   return undefined;
 }
 
-function launchNodeServer(server: ServerName, scenario: Scenario, ctx: LaunchContext): Promise<Launched> {
+function nodeCommand(server: ServerName, scenario: Scenario, ctx: LaunchContext): string[] {
   const profile = ctx.cpuProfDir
     ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`, `--cpu-prof-name=${server}-${scenario.name}-${Date.now()}.cpuprofile`]
     : [];
   // Every Node server (raw uWebSockets.js and node:http too) gets the young generation
   // that tsgi's CLI gives its workers, so that the comparison is like for like.
   const v8 = youngSpaceFlags(DEFAULT_YOUNG_SPACE_MB, [], undefined);
-  const command = [process.execPath, ...v8, ...profile, SERVER_MAIN, server, scenario.app];
-  return launchReporting(pinned(ctx.serverCore, ctx.nofile, command), { ...process.env, [FILE_PATH_ENV]: ctx.filePath }, ctx.log);
+  return [process.execPath, ...v8, ...profile, SERVER_MAIN, server, scenario.app];
 }
 
-function nginxConfig(scenario: Scenario, port: number, ctx: LaunchContext, dir: string): string {
-  const location = scenario.app === 'file'
+function launchNodeServer(server: ServerName, scenario: Scenario, ctx: LaunchContext): Promise<Launched> {
+  const tls = tlsOf(scenario, ctx);
+  const env: NodeJS.ProcessEnv = { ...process.env, [FILE_PATH_ENV]: ctx.filePath, ...(tls ? { [TLS_CERT_ENV]: tls.certFile, [TLS_KEY_ENV]: tls.keyFile } : {}) };
+  if (scenario.database) {
+    if (!ctx.postgres) throw new Unavailable('PostgreSQL is not running');
+    env[TFB_PG_ENV] = JSON.stringify(ctx.postgres.connection);
+  }
+  return launchReporting(pinned(ctx.serverCore, ctx.nofile, nodeCommand(server, scenario, ctx)), env, ctx.log);
+}
+
+/** `backendPort`: proxy to a plain HTTP server there (nginx-proxy) instead of answering. */
+function nginxConfig(scenario: Scenario, port: number, ctx: LaunchContext, dir: string, backendPort?: number): string {
+  const tls = tlsOf(scenario, ctx);
+  let location = scenario.app === 'file'
     ? `location = ${scenario.path} { root ${dirname(ctx.filePath)}; }`
     : `location / { default_type text/plain; return 200 ${JSON.stringify(HELLO_BODY)}; }`;
+  // As nginx documents for keep-alive to an upstream: HTTP/1.1 and an empty Connection.
+  if (backendPort !== undefined) {
+    location = `location / { proxy_pass http://tsgi; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }`;
+  }
+  const upstream = backendPort === undefined ? '' : `upstream tsgi { server 127.0.0.1:${backendPort}; keepalive 64; }`;
+  const listen = tls
+    ? `listen 127.0.0.1:${port} ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile};\n    ssl_protocols TLSv1.2 TLSv1.3;`
+    : `listen 127.0.0.1:${port};`;
   return `# generated by tsgi bench/servers.ts
 worker_processes 1;
 pid ${join(dir, 'nginx.pid')};
@@ -63,8 +95,9 @@ http {
   tcp_nopush on;
   keepalive_timeout 60s;
   keepalive_requests 1000000000;
+  ${upstream}
   server {
-    listen 127.0.0.1:${port};
+    ${listen}
     ${location}
   }
 }
@@ -85,6 +118,34 @@ async function launchNginx(scenario: Scenario, ctx: LaunchContext): Promise<Laun
   return launchListening(pinned(ctx.serverCore, ctx.nofile, command), port, 'SIGTERM', ctx.log);
 }
 
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** nginx terminating TLS in front of tsgi-native on plain HTTP: one process tree (the
+ * shell starts tsgi, then becomes nginx), so CPU and RSS of the row count both. */
+async function launchNginxProxy(scenario: Scenario, ctx: LaunchContext): Promise<Launched> {
+  if (!scenario.tls) throw new Unavailable('nginx-proxy runs in the TLS scenarios only');
+  const [port, backendPort] = [await freePort(), await freePort()];
+  const dir = join(ctx.tmpDir, `nginx-proxy-${scenario.name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(scenario, port, ctx, dir, backendPort));
+  const tsgi = nodeCommand('tsgi-native', scenario, ctx).map(shellQuote).join(' ');
+  const nginx = [NGINX, '-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'].map(shellQuote).join(' ');
+  const script = `${PORT_ENV}=${backendPort} ${tsgi} >&2 & exec ${nginx}`;
+  const launched = await launchListening(pinned(ctx.serverCore, ctx.nofile, ['sh', '-c', script]), port, 'SIGTERM', ctx.log);
+  const tree = (): number[] => processTree(launched.pid).slice(1);
+  const stop = async (): Promise<void> => {
+    const rest = tree();
+    await launched.stop();
+    for (const pid of rest) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  };
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(backendPort))) {
+    if (Date.now() > deadline) { await stop(); throw new Unavailable('tsgi-native behind nginx did not listen within 15 s'); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { ...launched, stop };
+}
+
 async function launchGunicorn(scenario: Scenario, ctx: LaunchContext): Promise<Launched> {
   const port = await freePort();
   const command = [
@@ -99,6 +160,7 @@ export async function launchServer(server: ServerName, scenario: Scenario, ctx: 
   const missing = missingReason(server);
   if (missing) throw new Unavailable(missing);
   if (server === 'nginx') return launchNginx(scenario, ctx);
+  if (server === 'nginx-proxy') return launchNginxProxy(scenario, ctx);
   if (server === 'gunicorn') return launchGunicorn(scenario, ctx);
   return launchNodeServer(server, scenario, ctx);
 }

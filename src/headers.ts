@@ -3,6 +3,7 @@
 // not mean on the wire — CR, LF, NUL, non-latin-1 — is a TypeError, never output.
 
 import { InvalidHeaderError, InvalidStatusError } from './errors.js';
+import { HOP_BY_HOP } from './util/hop-by-hop.js';
 
 // RFC 9110 §5.6.2: token = 1*tchar.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -12,11 +13,6 @@ const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
 // RFC 9112 §4: status-code SP reason-phrase, reason-phrase = *( HTAB / SP / VCHAR / obs-text ).
 const STATUS = /^[2-5]\d\d [\t\x20-\x7e\x80-\xff]*$/;
 
-/** PEP 3333 "Other HTTP Features": hop-by-hop headers belong to the server. */
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade',
-]);
 
 /** Statuses already checked, with whether they are ASCII (apps use a handful), and the
  * last one (most responses repeat it: a comparison instead of a map lookup). */

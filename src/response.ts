@@ -6,65 +6,73 @@
 //     (headers held, may be replaced with excInfo)      (headers on the wire)
 //
 // Engines only move bytes; every framing decision is made here, in commit().
+//
+// No exception escapes to the engine (PEP 3333 "Error Handling"): each entry point an
+// engine calls — run(), the onWritable pumps, promise callbacks, the sendFile callback,
+// abort() — catches whatever the app's objects throw (getters, iterators, thenables,
+// close()) and whatever an engine call throws, and ends in fail(): logged once, a 500 if
+// nothing was sent, else the connection closes; the body's close() runs exactly once.
 
-import { Framing, type Exchange, type ResponseHead } from './engines/types.js';
+import { badIterator, badIteratorResult, describeThrown } from './error-text.js';
+import { ConnectionToken, Framing, type Exchange, type ResponseHead } from './contract.js';
 import {
-  InvalidBodyError, InvalidChunkError, NoStartResponseError, StartResponseTwiceError, WriteBeforeStartError,
+  InvalidBodyError, InvalidChunkError, isTsgiError, NoStartResponseError, StartResponseTwiceError,
+  WriteBeforeStartError,
 } from './errors.js';
 import { FileWrapper } from './file-wrapper.js';
 import { checkHeaders, checkStatus, type CheckedHeaders } from './headers.js';
+import { responseConnection } from './keep-alive.js';
 import type { BodyInput } from './input.js';
+import { pumpAsync, pumpSync } from './response-pump.js';
+import { byteLength, Flag, isChunk, isObject, State } from './response-shared.js';
 import { sendSimple } from './simple-response.js';
-import type { App, Body, Chunk, Environ, ErrorStream, WriteCallable } from './types.js';
+import type { App, Body, Chunk, Environ, ErrorStream, ResponseHeaders, WriteCallable } from './types.js';
 
-const enum State { Idle, Started, Committed, Done }
-/** Bits of WsgiResponse.flags (one field instead of five: a smaller object per request). */
-const enum Flag {
-  ITERATOR_DONE = 1,
-  CLOSED = 2,
-  ABORTED = 4,
-  /** A first chunk is held while the next is pulled (see pumpSync). */
-  PEEKING = 8,
-  /** The app returned (or threw): until then there is no body to close. */
-  APP_RETURNED = 16,
-}
 const EMPTY_HEADERS: string[] = [];
 
 /** What a response needs from its server. */
 export interface ResponseContext {
-  serverHeader: string;
+  /** Value of the Server header; undefined adds none (an app run inside another server's
+   * response, as compress does). */
+  serverHeader: string | undefined;
   errors: ErrorStream;
   /** True while the server shuts down: responses then close their connection. */
   closing: boolean;
+  /** When set, a failed response hands its error here instead of logging it (the test
+   * client rejects with it; compress passes it to the server outside). Must not throw. */
+  onFailure?: ((error: unknown) => void) | undefined;
 }
 
-/** UTF-8 length of a chunk. Short strings are counted here: cheaper than a call into C++. */
-function byteLength(chunk: Chunk): number {
-  if (typeof chunk !== 'string') return chunk.length;
-  const n = chunk.length;
-  if (n > 64) return Buffer.byteLength(chunk);
-  let bytes = n;
-  for (let i = 0; i < n; i++) {
-    const c = chunk.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (chunk.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { bytes += 2; i++; }
-    else bytes += 2;
-  }
-  return bytes;
+/** What response-pump.ts drives: the members of WsgiResponse that are public for it
+ * alone (nothing outside the gateway sees a WsgiResponse). */
+export interface Pumped {
+  flags: number;
+  readonly state: State;
+  readonly noBody: boolean;
+  readonly iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  readonly exchange: Exchange;
+  /** The first chunk of a synchronous body, held while the next is pulled (the one-chunk
+   * peek, PEEKING); undefined otherwise. */
+  held: Chunk | undefined;
+  commit(knownLength: number): void;
+  send(chunk: Chunk): boolean;
+  complete(last: Chunk | undefined): void;
+  fail(error: unknown): void;
 }
-const isChunk = (c: unknown): c is Chunk => typeof c === 'string' || c instanceof Uint8Array;
+
+/** The engine reports the end of an exchange the client left (ExchangeAbortedError). */
+const isAbortError = (error: Error): boolean => isTsgiError(error) && error.code === 'TSGI_ERR_ABORTED';
 
 /** One response. It is also the ResponseHead the engine reads, so committing a
  * response allocates nothing more. */
-export class WsgiResponse implements ResponseHead, CheckedHeaders {
-  private state = State.Idle;
+export class WsgiResponse implements ResponseHead, CheckedHeaders, Pumped {
+  state = State.Idle;
   // ResponseHead and CheckedHeaders fields, set by start_response and commit().
   status = '';
   headers: string[] = EMPTY_HEADERS;
   framing = Framing.Length;
   contentLength = -1;
-  keepAlive = false;
+  connection = ConnectionToken.Close;
   noBody = false;
   hasDate = false;
   ascii = true;
@@ -73,11 +81,12 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
   /** Bytes still allowed under a Content-Length. */
   private remaining = 0;
   private body: unknown;
-  private iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
-  private flags = 0;
+  iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  held: Chunk | undefined = undefined;
+  flags = 0;
 
   constructor(
-    private readonly exchange: Exchange,
+    readonly exchange: Exchange,
     private readonly ctx: ResponseContext,
     private readonly input: BodyInput,
     /** The request allows a persistent connection (RFC 9112 §9.3). */
@@ -88,7 +97,8 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     return this.state === State.Done;
   }
 
-  /** The client went away: stop producing and release the body exactly once. */
+  /** The client went away: stop producing and release the body exactly once. Called by
+   * the engine's onAborted; never throws (closeBody() catches). */
   abort(): void {
     // start_response and write() keep working (as no-ops on the wire), so an app that
     // is still running does not fail because its client left.
@@ -96,25 +106,28 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     this.closeBody();
   }
 
+  /** Call the app and send what it returns. Never throws. */
   run(app: App, environ: Environ): void {
-    let result: Body | Promise<Body>;
     try {
-      result = app(environ, this.startResponse);
+      const result: unknown = app(environ, this.startResponse);
+      if (typeof result === 'object' && result !== null && typeof (result as Promise<Body>).then === 'function') {
+        // Promise.resolve adopts any thenable: a `then` that throws, or calls back twice or
+        // both ways, settles this once; the callbacks never throw (consume and fail catch).
+        Promise.resolve(result as Promise<Body>).then((body) => this.consume(body), (error) => this.appFailed(error));
+      } else this.consume(result as Body);
     } catch (error) {
-      this.flags |= Flag.APP_RETURNED;
-      this.fail(error);
-      return;
+      this.appFailed(error);
     }
-    if (result !== null && typeof (result as Promise<Body>).then === 'function') {
-      (result as Promise<Body>).then((body) => this.consume(body), (error) => {
-        this.flags |= Flag.APP_RETURNED;
-        this.fail(error);
-      });
-    } else this.consume(result as Body);
+  }
+
+  /** The app threw, or its promise rejected (with anything, Error or not). */
+  private appFailed(error: unknown): void {
+    this.flags |= Flag.APP_RETURNED;
+    this.fail(error);
   }
 
   // PEP 3333 "The start_response() Callable".
-  readonly startResponse = (status: string, headers: [string, string][], excInfo?: unknown): WriteCallable => {
+  readonly startResponse = (status: string, headers: ResponseHeaders, excInfo?: unknown): WriteCallable => {
     if (excInfo !== undefined && excInfo !== null) {
       // "if exc_info is provided, and the HTTP headers have already been sent,
       // start_response must raise an error, and should re-raise using the exc_info".
@@ -138,31 +151,42 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     if ((this.flags & Flag.ABORTED) !== 0) return;
     if (this.state === State.Done) throw new WriteBeforeStartError('write() called after the response ended');
     if (byteLength(chunk) === 0) return;
-    if (this.state === State.Started) this.commit(-1);
+    if (this.state === State.Started) {
+      this.commit(-1);
+      // "Buffering and Streaming": a chunk the body yielded before this write(), held for
+      // the one-chunk peek, goes on the wire first.
+      const held = this.held;
+      if (held !== undefined) {
+        this.held = undefined;
+        this.send(held);
+      }
+    }
     this.send(chunk);
   };
 
   private consume(body: Body): void {
     this.body = body;
     this.flags |= Flag.APP_RETURNED;
-    if ((this.flags & Flag.ABORTED) !== 0) return this.closeBody();
-    if (Array.isArray(body)) return this.sendArray(body);
-    if (body instanceof FileWrapper) return this.sendFile(body);
-    if (body === null || typeof body !== 'object') return this.fail(new InvalidBodyError(body));
-    if (body instanceof Uint8Array) return this.fail(new InvalidBodyError('a bare Uint8Array (wrap it in an array)'));
+    if ((this.flags & Flag.STOPPED) !== 0) return this.closeBody();
     try {
+      if (Array.isArray(body)) return this.sendArray(body);
+      if (body instanceof FileWrapper) return this.sendFile(body);
+      // A string is iterable, but PEP 3333 wants an iterable *of* chunks: refused.
+      if (body === null || typeof body !== 'object' || body instanceof Uint8Array) return this.fail(new InvalidBodyError(body));
       if (typeof (body as Iterable<Chunk>)[Symbol.iterator] === 'function') {
         this.iterator = (body as Iterable<Chunk>)[Symbol.iterator]();
-        return this.pumpSync();
+        if (!isObject(this.iterator)) return this.fail(badIterator(this.iterator));
+        return pumpSync(this);
       }
       if (typeof (body as AsyncIterable<Chunk>)[Symbol.asyncIterator] === 'function') {
         this.iterator = (body as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
-        return this.pumpAsync();
+        if (!isObject(this.iterator)) return this.fail(badIterator(this.iterator));
+        return pumpAsync(this);
       }
+      this.fail(new InvalidBodyError(body));
     } catch (error) {
-      return this.fail(error);
+      this.fail(error);
     }
-    this.fail(new InvalidBodyError(body));
   }
 
   /** Fast path: every chunk is known, so the length is too (no chunked encoding). */
@@ -203,104 +227,29 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
       if (this.state === State.Started) this.commit(file.length);
       if (this.noBody || file.length === 0) return this.complete(undefined);
       this.iterator = file[Symbol.asyncIterator]();
-      return this.pumpAsync();
+      return pumpAsync(this);
     }
     this.commit(file.length);
     if (this.noBody || file.length === 0) return this.complete(undefined);
     this.remaining = 0;
     sendFile.call(this.exchange, file.fd, file.offset, file.length, (error) => {
-      if ((this.flags & Flag.ABORTED) !== 0) return;
-      if (error) return this.fail(error);
-      this.state = State.Done;
-      this.exchange.end();
-      this.closeBody();
-    });
-  }
-
-  private pumpSync(): void {
-    const it = this.iterator as Iterator<unknown>;
-    for (;;) {
-      if ((this.flags & Flag.ABORTED) !== 0) return;
-      let step: IteratorResult<unknown>;
       try {
-        step = it.next();
-      } catch (error) {
-        this.flags |= Flag.ITERATOR_DONE;
-        return this.fail(error);
+        // The client left (abort() ran, or the engine says so): not an application error.
+        if ((this.flags & Flag.ABORTED) !== 0 || (error && isAbortError(error))) return this.abort();
+        if ((this.flags & Flag.FAILED) !== 0) return this.closeBody();
+        if (error) return this.fail(error);
+        this.state = State.Done;
+        this.exchange.end();
+        this.closeBody();
+      } catch (thrown) {
+        this.fail(thrown);
       }
-      if (step.done) {
-        this.flags |= Flag.ITERATOR_DONE;
-        return this.complete(undefined);
-      }
-      const chunk = step.value;
-      if (!isChunk(chunk)) return this.fail(new InvalidChunkError(chunk));
-      if (byteLength(chunk) === 0) continue;
-      if (this.state !== State.Committed) {
-        if (this.state === State.Idle) return this.fail(new NoStartResponseError());
-        // Peek once: a body of one chunk gets a Content-Length instead of chunked.
-        let next: IteratorResult<unknown>;
-        this.flags |= Flag.PEEKING;
-        try {
-          next = it.next();
-        } catch (error) {
-          this.flags |= Flag.ITERATOR_DONE;
-          this.flags &= ~Flag.PEEKING;
-          // The held chunk counts as sent: send it, then the error closes the connection.
-          this.commit(-1);
-          this.send(chunk);
-          return this.fail(error);
-        } finally {
-          this.flags &= ~Flag.PEEKING;
-        }
-        if (next.done) {
-          this.flags |= Flag.ITERATOR_DONE;
-          this.commit(byteLength(chunk));
-          return this.complete(chunk);
-        }
-        this.commit(-1);
-        this.send(chunk);
-        const second = next.value;
-        if (!isChunk(second)) return this.fail(new InvalidChunkError(second));
-        if (byteLength(second) === 0) continue;
-        if (!this.send(second)) return this.exchange.onWritable(() => this.pumpSync());
-        continue;
-      }
-      // Buffering and Streaming: never pull more than the socket takes.
-      if (!this.send(chunk)) return this.exchange.onWritable(() => this.pumpSync());
-    }
-  }
-
-  private pumpAsync(): void {
-    const it = this.iterator as AsyncIterator<unknown>;
-    let pending: Promise<IteratorResult<unknown>>;
-    try {
-      pending = it.next();
-    } catch (error) {
-      this.flags |= Flag.ITERATOR_DONE;
-      return this.fail(error);
-    }
-    pending.then((step) => {
-      if ((this.flags & Flag.ABORTED) !== 0) return;
-      if (step.done) {
-        this.flags |= Flag.ITERATOR_DONE;
-        return this.complete(undefined);
-      }
-      const chunk = step.value;
-      if (!isChunk(chunk)) return this.fail(new InvalidChunkError(chunk));
-      if (byteLength(chunk) === 0) return this.pumpAsync();
-      if (this.state === State.Idle) return this.fail(new NoStartResponseError());
-      if (this.state === State.Started) this.commit(-1);
-      if (this.send(chunk)) this.pumpAsync();
-      else this.exchange.onWritable(() => this.pumpAsync());
-    }, (error) => {
-      this.flags |= Flag.ITERATOR_DONE;
-      this.fail(error);
     });
   }
 
   /** Put the head on the wire. `knownLength` is the whole body's size when the server
    * knows it (array body, single chunk), else -1. */
-  private commit(knownLength: number): void {
+  commit(knownLength: number): void {
     const status = this.status;
     const code = (status.charCodeAt(0) - 48) * 100 + (status.charCodeAt(1) - 48) * 10 + (status.charCodeAt(2) - 48);
     // RFC 9110 §15.3.5, §15.4.5: 204 and 304 have no content; 204 has no Content-Length.
@@ -314,13 +263,13 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     else this.framing = this.exchange.head.versionMinor >= 1 ? Framing.Chunked : Framing.Close;
     this.contentLength = length;
     this.remaining = this.noBody ? 0 : length;
-    this.keepAlive = this.keepAliveWanted && this.framing !== Framing.Close && !this.ctx.closing;
+    this.connection = responseConnection(this.keepAliveWanted, this.exchange.head.versionMinor, this.framing, this.ctx.closing);
     this.state = State.Committed;
     this.exchange.writeHead(this);
   }
 
   /** Write one non-empty chunk; false when the socket is full. */
-  private send(chunk: Chunk): boolean {
+  send(chunk: Chunk): boolean {
     if (this.noBody) return true;
     const part = this.fit(chunk);
     return part === undefined ? true : this.exchange.write(part);
@@ -335,7 +284,7 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
       this.remaining -= n;
       return chunk;
     }
-    this.ctx.errors.write(`tsgi: the application sent more than its Content-Length; ${n - this.remaining} bytes cut\n`);
+    this.note(`tsgi: the application sent more than its Content-Length; ${n - this.remaining} bytes cut\n`);
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const part = bytes.subarray(0, this.remaining);
     this.remaining = 0;
@@ -343,8 +292,8 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
   }
 
   /** The body is exhausted; `last` is a final chunk still to send. */
-  private complete(last: Chunk | undefined): void {
-    if ((this.flags & Flag.ABORTED) !== 0) return;
+  complete(last: Chunk | undefined): void {
+    if ((this.flags & Flag.STOPPED) !== 0) return this.closeBody();
     if (this.state === State.Idle) return this.fail(new NoStartResponseError());
     if (this.state === State.Started) this.commit(0);
     this.state = State.Done;
@@ -353,7 +302,7 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
     if (this.framing === Framing.Length && this.remaining > 0) {
       // Handling the Content-Length Header: fewer bytes than declared. The client can
       // only detect that if the connection closes.
-      this.ctx.errors.write(`tsgi: the application sent ${this.remaining} bytes less than its Content-Length; closing the connection\n`);
+      this.note(`tsgi: the application sent ${this.remaining} bytes less than its Content-Length; closing the connection\n`);
       if (last !== undefined) this.exchange.write(last);
       this.exchange.abort();
     } else this.exchange.end(last);
@@ -361,42 +310,66 @@ export class WsgiResponse implements ResponseHead, CheckedHeaders {
   }
 
   /** PEP 3333 "Error Handling": before the head is sent, a 500; after, the connection
-   * is closed (the client must not take a truncated body as complete). */
-  private fail(error: unknown): void {
-    if ((this.flags & Flag.ABORTED) !== 0) return this.closeBody();
-    const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-    this.ctx.errors.write(`tsgi: error in application: ${stack}\n`);
-    const committed = this.state === State.Committed;
-    const done = this.state === State.Done;
+   * is closed (the client must not take a truncated body as complete). Logged once per
+   * response; never throws. `prefix` names the culprit in the log. */
+  fail(error: unknown, prefix = 'tsgi: error in application: '): void {
+    if ((this.flags & (Flag.ABORTED | Flag.FAILED)) !== 0) return this.closeBody();
+    this.flags |= Flag.FAILED;
+    if (this.ctx.onFailure) this.ctx.onFailure(error);
+    else this.log(prefix, error);
+    const state = this.state;
     this.state = State.Done;
-    if (committed) this.exchange.abort();
-    else if (!done) sendSimple(this.exchange, '500 Internal Server Error', 'Internal Server Error', this.keepAliveWanted && !this.ctx.closing, this.ctx.serverHeader);
+    try {
+      // Done: an engine call threw while the response was ending; what went out is unknown.
+      if (state >= State.Committed) this.exchange.abort();
+      else sendSimple(this.exchange, '500 Internal Server Error', 'Internal Server Error', this.keepAliveWanted && !this.ctx.closing, this.ctx.serverHeader);
+    } catch (wireError) {
+      this.log('tsgi: error while ending a failed response: ', wireError);
+      try { this.exchange.abort(); } catch { /* the engine has no connection left to close */ }
+    }
     this.closeBody();
   }
 
   /** PEP 3333: the iterable's close() is called exactly once, whatever happened; for a
-   * JS iterator that did not finish, its return(). */
+   * JS iterator that did not finish, its return(). Never throws. */
   private closeBody(): void {
     if ((this.flags & Flag.CLOSED) !== 0 || (this.flags & Flag.APP_RETURNED) === 0) return;
-    const body = this.body as { close?: unknown } | undefined;
     this.flags |= Flag.CLOSED;
-    this.input.close();
     try {
+      this.input.close();
+    } catch (error) {
+      this.log('tsgi: error releasing wsgi.input: ', error);
+    }
+    try {
+      // Inside the try: `close` may be a getter that throws, `body` a Proxy.
+      const body = this.body as { close?: unknown } | undefined;
+      let r: unknown;
       if (body !== null && typeof body === 'object' && typeof body.close === 'function') {
-        (body.close as () => void)();
+        r = (body.close as () => unknown)();
       } else if (this.iterator && (this.flags & Flag.ITERATOR_DONE) === 0 && typeof this.iterator.return === 'function') {
-        const r = this.iterator.return() as unknown;
-        if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
-          (r as Promise<unknown>).then(undefined, (e: unknown) => this.logCloseError(e));
-        }
+        r = this.iterator.return();
+      }
+      // An async close() or an async generator's return(): its rejection is logged here,
+      // not left to reach the process as an unhandled rejection.
+      if (isObject(r) && typeof (r as Promise<unknown>).then === 'function') {
+        Promise.resolve(r).then(undefined, (e: unknown) => this.log("tsgi: error in the body's close(): ", e));
       }
     } catch (error) {
-      this.logCloseError(error);
+      this.log("tsgi: error in the body's close(): ", error);
     }
   }
 
-  private logCloseError(error: unknown): void {
-    const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-    this.ctx.errors.write(`tsgi: error in the body's close(): ${stack}\n`);
+  private note(text: string): void {
+    try {
+      this.ctx.errors.write(text);
+    } catch { /* as in log() */ }
+  }
+
+  /** One line on wsgi.errors; a logger that throws is ignored (it must not fail the
+   * response it reports on). */
+  private log(prefix: string, error: unknown): void {
+    try {
+      this.ctx.errors.write(`${prefix}${describeThrown(error)}\n`);
+    } catch { /* nowhere left to report it */ }
   }
 }

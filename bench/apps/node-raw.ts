@@ -2,6 +2,7 @@
 
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   FILE_PATH_ENV, HEADERS_ENVIRON_KEYS, HELLO_BODY, STREAM_CHUNK_COUNT, streamChunk,
@@ -71,13 +72,16 @@ function handlerFor(kind: AppKind): Handler {
     case 'stream': return stream;
     case 'async': return asyncHello;
     case 'file': return fileHandler();
+    case 'hono': throw new Error('the hono app is served by the hono-* servers (bench/hono/serve.ts)');
+    case 'tfb': throw new Error('the TFB app is served by bench/tfb/serve.ts');
   }
 }
 
 /** Listen on 127.0.0.1 and a free port; resolves with the port. `keepAliveSeconds`
- * matches what the tsgi rows are given, so idle connections live as long. */
-export function serveNodeRaw(kind: AppKind, keepAliveSeconds: number): Promise<number> {
-  const server = createServer(handlerFor(kind));
+ * matches what the tsgi rows are given, so idle connections live as long. With `tls`
+ * (PEM text) it is node:https. */
+export function serveNodeRaw(kind: AppKind, keepAliveSeconds: number, tls?: { cert: string; key: string }): Promise<number> {
+  const server = tls ? createHttpsServer(tls, handlerFor(kind)) : createServer(handlerFor(kind));
   server.keepAliveTimeout = keepAliveSeconds * 1000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -59,5 +59,7 @@ export function tsgiApp(kind: AppKind): App {
     case 'stream': return stream;
     case 'async': return asyncHello;
     case 'file': return fileApp();
+    case 'hono': throw new Error('the hono app is served by the hono-* servers (bench/hono/serve.ts)');
+    case 'tfb': throw new Error('the TFB app is served by bench/tfb/serve.ts');
   }
 }

@@ -33,6 +33,7 @@ export interface RawUwsApp {
 }
 export interface RawUwsModule {
   App(): RawUwsApp;
+  SSLApp(options: { cert_file_name: string; key_file_name: string }): RawUwsApp;
   us_socket_local_port(socket: unknown): number;
 }
 

@@ -91,13 +91,15 @@ function handlerFor(kind: AppKind): Handler {
     case 'stream': return stream;
     case 'async': return asyncHello;
     case 'file': return fileHandler();
+    case 'hono': throw new Error('the hono app is served by the hono-* servers (bench/hono/serve.ts)');
+    case 'tfb': throw new Error('the TFB app is served by bench/tfb/serve.ts');
   }
 }
 
-/** Listen on 127.0.0.1 and a free port; resolves with the port. */
-export function serveUwsRaw(kind: AppKind): Promise<number> {
+/** Listen on 127.0.0.1 and a free port (SSLApp when `tls` names PEM files); resolves with the port. */
+export function serveUwsRaw(kind: AppKind, tls?: { certFile: string; keyFile: string }): Promise<number> {
   const uws = loadUwsBinary();
-  const app = uws.App().any('/*', handlerFor(kind));
+  const app = (tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App()).any('/*', handlerFor(kind));
   return new Promise((resolve, reject) => {
     app.listen('127.0.0.1', 0, (socket) => {
       if (!socket) reject(new Error('uws-raw: cannot listen'));

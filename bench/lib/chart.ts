@@ -6,7 +6,7 @@ import { isThroughput, ratioToUwsRaw, type BenchReport, type Row } from './resul
 
 const COLORS: Record<string, string> = {
   'tsgi-uws': '#2563eb', 'tsgi-native': '#7c3aed', 'tsgi-node': '#0891b2',
-  'uws-raw': '#16a34a', 'node-raw': '#65a30d', nginx: '#ea580c', gunicorn: '#dc2626',
+  'uws-raw': '#16a34a', 'node-raw': '#65a30d', fastify: '#000000', nginx: '#ea580c', gunicorn: '#dc2626',
 };
 const WIDTH = 980;
 const NAME_W = 110;

@@ -1,17 +1,23 @@
 // Before a server is timed, its answer is checked: status and body, per scenario. A
 // server that answers wrongly is reported as failed, never measured.
 
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import {
   BROWSER_HEADERS, expectedHeadersAnswer, FILE_SIZE, HEADERS_PATH, HELLO_BODY, PIPELINE_DEPTH,
   STREAM_CHUNK_COUNT, streamChunk, UPLOAD_SIZE,
 } from '../scenario-data.js';
+import { checkHono, type HonoCheckKind } from '../hono/check.js';
+import { checkTfb } from '../tfb/check.js';
+import { isTfbCheck, type TfbCheckKind } from '../tfb/scenarios.js';
 
 interface Answer { status: number; body: Buffer; bytes: number }
 
 interface Ask {
   port: number;
+  /** Speak TLS and trust this CA (PEM); the certificate must be valid for localhost. */
+  ca?: string;
   method?: string;
   path: string;
   headers?: Record<string, string>;
@@ -24,7 +30,8 @@ interface Ask {
 
 function ask(q: Ask): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: q.port, method: q.method ?? 'GET', path: q.path, headers: q.headers, agent: false }, (res) => {
+    const options = { host: '127.0.0.1', port: q.port, method: q.method ?? 'GET', path: q.path, headers: q.headers, agent: false as const };
+    const onResponse = (res: import('node:http').IncomingMessage): void => {
       const parts: Buffer[] = [];
       let kept = 0;
       let bytes = 0;
@@ -38,7 +45,8 @@ function ask(q: Ask): Promise<Answer> {
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), bytes }));
       res.on('error', reject);
-    });
+    };
+    const req = q.ca ? httpsRequest({ ...options, ca: q.ca, servername: 'localhost' }, onResponse) : httpRequest(options, onResponse);
     req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
     req.on('error', reject);
     req.end(q.body);
@@ -55,8 +63,8 @@ function expectText(a: Answer, text: string): void {
   if (got !== text) throw new Error(`body ${JSON.stringify(got.slice(0, 80))}, expected ${JSON.stringify(text)}`);
 }
 
-async function checkHello(port: number, path: string): Promise<void> {
-  expectText(await ask({ port, path }), HELLO_BODY);
+async function checkHello(port: number, path: string, ca?: string): Promise<void> {
+  expectText(await ask({ port, path, ca }), HELLO_BODY);
 }
 
 /** PIPELINE_DEPTH requests in one write; all answers must come back, in order. */
@@ -116,15 +124,19 @@ async function checkFile(port: number, path: string, full: boolean): Promise<voi
   if (a.bytes < want || (full && a.bytes !== FILE_SIZE)) throw new Error(`file: ${a.bytes} bytes, expected ${want}`);
 }
 
-export type CheckKind = 'hello' | 'pipelined' | 'headers' | 'upload' | 'stream' | 'file';
+export type CheckKind = 'hello' | 'pipelined' | 'headers' | 'upload' | 'stream' | 'file' | HonoCheckKind | TfbCheckKind;
 
-export function checkAnswer(kind: CheckKind, port: number, path: string, full: boolean): Promise<void> {
+/** `ca`: the server speaks TLS with a certificate from this CA (only hello is checked so). */
+export function checkAnswer(kind: CheckKind, port: number, path: string, full: boolean, ca?: string): Promise<void> {
+  if (ca && kind !== 'hello') return Promise.reject(new Error(`no TLS check for ${kind}`));
+  if (isTfbCheck(kind)) return checkTfb(kind, port);
   switch (kind) {
-    case 'hello': return checkHello(port, path);
+    case 'hello': return checkHello(port, path, ca);
     case 'pipelined': return checkPipelined(port, path);
     case 'headers': return checkHeaders(port, path);
     case 'upload': return checkUpload(port, path);
     case 'stream': return checkStream(port, path);
     case 'file': return checkFile(port, path, full);
+    default: return checkHono(kind, port, path);
   }
 }

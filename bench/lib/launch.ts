@@ -59,7 +59,7 @@ export function launchReporting(args: string[], env: NodeJS.ProcessEnv, log: (li
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => { s.destroy(); resolve(true); });

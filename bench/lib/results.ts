@@ -1,6 +1,6 @@
 // The shape of results/*.json, and the arithmetic on it.
 
-import type { ServerName } from '../scenarios.js';
+import { SCENARIOS, type ServerName } from '../scenarios.js';
 
 export interface RunSample {
   requestsPerSecond: number;
@@ -20,6 +20,9 @@ export interface RunSample {
   requests: number;
   /** wrk's connect/read/write/status/timeout errors added up. */
   errors: number;
+  /** Scenarios with a database: CPU of the PostgreSQL process tree (postmaster and
+   * backends) per request, microseconds. */
+  dbCpuUsPerRequest?: number;
 }
 
 export interface Row {
@@ -67,15 +70,18 @@ export function summarize(row: Row): void {
   if (row.runs.length === 0) return;
   const keys = Object.keys(row.runs[0]!) as (keyof RunSample)[];
   const m = {} as RunSample;
-  for (const key of keys) m[key] = median(row.runs.map((r) => r[key]));
+  for (const key of keys) m[key] = median(row.runs.map((r) => r[key] ?? 0));
   row.median = m;
   const cpu = row.runs.map((r) => r.cpuUsPerRequest);
   row.spreadPercent = m.cpuUsPerRequest > 0 ? ((Math.max(...cpu) - Math.min(...cpu)) / m.cpuUsPerRequest) * 100 : 0;
 }
 
 /** CPU cost of `row` relative to raw uWebSockets.js in the same scenario and run. */
+/** The row's CPU per request (or MiB) over its scenario's baseline row in the same run:
+ * uws-raw, or nginx in the TLS scenarios. */
 export function ratioToUwsRaw(row: Row, rows: readonly Row[]): number | undefined {
-  const base = rows.find((r) => r.scenario === row.scenario && r.server === 'uws-raw' && r.median);
+  const baseline = SCENARIOS.find((s) => s.name === row.scenario)?.baseline ?? 'uws-raw';
+  const base = rows.find((r) => r.scenario === row.scenario && r.server === baseline && r.median);
   if (!base?.median || !row.median) return undefined;
   const perUnit = (r: RunSample): number => (isThroughput(row.scenario) ? r.cpuUsPerMiB : r.cpuUsPerRequest);
   const b = perUnit(base.median);

@@ -30,6 +30,8 @@ export interface ScenarioPlan {
   serverCore: number;
   idleConnections: number;
   script: string;
+  /** The database's postmaster, for scenarios with a database. */
+  dbPid?: number;
 }
 
 interface Live { row: Row; server: Launched }
@@ -46,7 +48,7 @@ async function start(plan: ScenarioPlan, server: ServerName, ctx: LaunchContext,
     return row;
   }
   try {
-    await checkAnswer(plan.scenario.check, launched.port, plan.scenario.path, plan.fullCheck);
+    await checkAnswer(plan.scenario.check, launched.port, plan.scenario.path, plan.fullCheck, plan.scenario.tls ? ctx.tls?.ca : undefined);
   } catch (error) {
     row.status = 'failed';
     row.reason = `wrong answer: ${(error as Error).message}`;
@@ -64,6 +66,7 @@ async function measure(plan: ScenarioPlan, live: Live, run: number, progress: Pr
     const sample = await measureRun({
       scenario: plan.scenario, pid: server.pid, port: server.port, script: plan.script,
       warmupSeconds: plan.warmupSeconds, seconds: plan.seconds, clientCore: plan.clientCore, serverCore: plan.serverCore,
+      dbPid: plan.dbPid,
     });
     if (sample.errors > 0) progress.note(`  ${plan.scenario.name} · ${row.server}: wrk reported ${sample.errors} errors in run ${run}`);
     row.runs.push(sample);

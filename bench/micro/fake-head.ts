@@ -1,7 +1,7 @@
 // A RequestHead over plain arrays, shaped like the browser request of scenario
 // "headers" (15 fields), so micro benchmarks measure the gateway and not an engine.
 
-import type { RequestHead } from '../../src/engines/types.js';
+import type { RequestHead } from '../../src/contract.js';
 import { BROWSER_HEADERS, HEADERS_PATH } from '../scenario-data.js';
 
 export class FakeHead implements RequestHead {
@@ -13,6 +13,7 @@ export class FakeHead implements RequestHead {
   readonly remoteAddress = '127.0.0.1';
   readonly remotePort = 51234;
   readonly localPort = 8000;
+  readonly tls = undefined;
   private readonly names: string[];
   private readonly lowerNames: string[];
   private readonly values: string[];

@@ -3,10 +3,11 @@
 
 import type { Bench } from 'tinybench';
 import { environBench } from './environ.bench.js';
+import { fromFetchBench } from './from-fetch.bench.js';
 import { disposeInputBench, inputBench } from './input.bench.js';
 import { startResponseBench } from './start-response.bench.js';
 
-const suites: Array<() => Bench> = [environBench, startResponseBench, inputBench];
+const suites: Array<() => Bench> = [environBench, startResponseBench, inputBench, fromFetchBench];
 process.stdout.write(`tsgi micro benchmarks — Node ${process.versions.node}, ${process.arch}\n`);
 for (const make of suites) {
   const bench = make();

@@ -4,7 +4,7 @@
 
 import { Bench } from 'tinybench';
 import { createErrorStream } from '../../src/error-stream.js';
-import type { Exchange, ResponseHead } from '../../src/engines/types.js';
+import type { Exchange, ResponseHead } from '../../src/contract.js';
 import { checkHeaders, type CheckedHeaders } from '../../src/headers.js';
 import { BodyInput } from '../../src/input.js';
 import { WsgiResponse, type ResponseContext } from '../../src/response.js';

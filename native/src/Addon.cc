@@ -8,11 +8,13 @@
 #include <string>
 
 #include "Server.h"
+#include "SharedLayout.h"
+#include "TlsContext.h"
 
 namespace tsgi {
 namespace {
 
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 6;
 
 // What the JavaScript handle points to. It outlives the server: after the server is gone
 // `server` is null and every binding returns its "gone" value instead of touching memory.
@@ -86,12 +88,41 @@ uint32_t uintProperty(Napi::Object o, const char* key, uint32_t fallback) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
 }
 
+// The addon's TLS options (native.ts nativeTls): PEM text and flags, timeouts in ms.
+TlsConfig tlsConfigOf(Napi::Object o) {
+  TlsConfig c;
+  auto text = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  };
+  c.cert = text("cert");
+  c.key = text("key");
+  c.ca = text("ca");
+  c.ciphers = text("ciphers");
+  c.tls13Only = text("minVersion") == "TLSv1.3";
+  c.requestCert = o.Get("requestCert").ToBoolean().Value();
+  c.rejectUnauthorized = o.Get("rejectUnauthorized").ToBoolean().Value();
+  c.handshakeMs = uintProperty(o, "handshakeMs", 10000);
+  return c;
+}
+
+// Why listen failed: { errno, syscall, message }. errno is a negative libuv/OS errno when
+// the operating system refused (JavaScript turns it into Node's error for that errno),
+// 0 when the arguments were wrong.
+Napi::Value ListenFailure(Napi::Env env, int errnum, const char* syscall, const std::string& message) {
+  Napi::Object failure = Napi::Object::New(env);
+  failure.Set("errno", Napi::Number::New(env, errnum));
+  failure.Set("syscall", Napi::String::New(env, syscall));
+  failure.Set("message", Napi::String::New(env, message));
+  return failure;
+}
+
 // Takes (config, input, events, output, ops, control, date, dispatch); returns an
-// external handle, or a string saying why listening failed.
+// external handle, or a ListenFailure object.
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 8 || !info[0].IsObject() || !info[7].IsFunction())
-    return Napi::String::New(env, "tsgi native listen: bad arguments");
+    return ListenFailure(env, 0, "listen", "tsgi native listen: bad arguments");
   Napi::Object cfg = info[0].As<Napi::Object>();
   ServerConfig config;
   config.host = cfg.Get("host").ToString().Utf8Value();
@@ -104,6 +135,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   config.keepAliveMs = uintProperty(cfg, "keepAliveMs", 5000);
   config.headersMs = uintProperty(cfg, "headersMs", 30000);
   config.bodyMs = uintProperty(cfg, "bodyMs", 30000);
+  config.sendMs = uintProperty(cfg, "sendMs", 30000);
 
   SharedMemory m;
   bool ok = typedArray(info[1], napi_uint8_array, &m.input, &m.inputSize) &&
@@ -114,19 +146,31 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   size_t dateSize = 0;
   ok = ok && typedArray(info[6], napi_uint8_array, &m.date, &dateSize) && dateSize >= 29;
   const size_t maxHead = size_t(config.limits.maxRequestLine) + config.limits.maxHeaderSize + 64;
-  if (!ok || m.inputSize < Server::kReadSize + 2 * maxHead + Server::kAddressReserve ||
-      m.eventCapacity < 64 + 4 * size_t(config.limits.maxHeaderCount) || m.controlCapacity < 8)
-    return Napi::String::New(env, "tsgi native listen: shared buffers missing or too small");
+  if (!ok || m.inputSize < Server::kReadSize + 2 * maxHead ||
+      m.eventCapacity < 64 + layout::kIntsPerHeader * size_t(config.limits.maxHeaderCount) || m.controlCapacity < 8)
+    return ListenFailure(env, 0, "listen", "tsgi native listen: shared buffers missing or too small");
 
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop)
-    return Napi::String::New(env, "tsgi native listen: no libuv loop");
+    return ListenFailure(env, 0, "listen", "tsgi native listen: no libuv loop");
+
+  // The TLS context first: a certificate OpenSSL refuses fails before anything listens.
+  SSL_CTX* tlsContext = nullptr;
+  uint64_t handshakeMs = 0;
+  if (cfg.Get("tls").IsObject()) {
+    TlsConfig tls = tlsConfigOf(cfg.Get("tls").As<Napi::Object>());
+    std::string error;
+    tlsContext = buildTlsContext(tls, &error);
+    if (!tlsContext) return ListenFailure(env, 0, "tls", error);
+    handshakeMs = tls.handshakeMs;
+  }
 
   Napi::Object keep = Napi::Object::New(env);
   for (uint32_t i = 1; i <= 6; i++) keep.Set(i, info[i]);
   Handle* handle = new Handle();
   auto* bridge = new NodeBridge(env, info[7].As<Napi::Function>(), keep, handle);
   Server* server = new Server(loop, config, m, bridge);
+  if (tlsContext) server->setTls(tlsContext, handshakeMs);  // the server owns it now
   std::string what;
   int r = server->listen(&what);
   if (r != 0) {
@@ -134,8 +178,8 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
     delete bridge;
     delete handle;
     std::string target = config.path.empty() ? config.host + ":" + std::to_string(config.port) : config.path;
-    return Napi::String::New(env, "listen " + std::string(uv_err_name(r)) + ": " + uv_strerror(r) +
-                                      " (" + what + " " + target + ")");
+    return ListenFailure(env, r, what.c_str(),
+                         what + " " + uv_err_name(r) + ": " + uv_strerror(r) + " " + target);
   }
   handle->server = server;
   return Napi::External<Handle>::New(env, handle, [](Napi::Env, Handle* h) {
@@ -175,7 +219,7 @@ Napi::Value Control(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r);
 }
 
-// Takes (handle, id, fd, offset, length); returns 1 (sent), 0 (kEventFileDone follows)
+// Takes (handle, id, fd, offset, length); returns 1 (sent), 0 (kEvFileDone follows)
 // or a negative errno.
 Napi::Value SendFile(const Napi::CallbackInfo& info) {
   Server* s = serverOf(info);
@@ -185,7 +229,42 @@ Napi::Value SendFile(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r);
 }
 
-// Takes (handle); starts the graceful close (kEventServerClosed reports the end).
+// Takes (handle, tlsOptions); new handshakes use them. Returns undefined, or why the
+// options were refused (the current context stays).
+Napi::Value UpdateTls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Server* s = serverOf(info);
+  if (!s || !s->tlsContext() || info.Length() < 2 || !info[1].IsObject())
+    return Napi::String::New(env, "not a TLS server (or closed)");
+  TlsConfig tls = tlsConfigOf(info[1].As<Napi::Object>());
+  std::string error;
+  SSL_CTX* ctx = buildTlsContext(tls, &error);
+  if (!ctx) return Napi::String::New(env, error);
+  s->setTls(ctx, tls.handshakeMs);
+  return env.Undefined();
+}
+
+// Takes (handle, id); returns [protocol, cipher, peerSubject | undefined, verify,
+// clientCertRequested] of a TLS connection, undefined otherwise. Asked once per connection (NativeConnection).
+Napi::Value TlsFacts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Server* s = serverOf(info);
+  std::string protocol, cipher, subject, verify;
+  bool hasSubject = false, requested = false;
+  if (!s || info.Length() < 2 || !info[1].IsNumber() ||
+      !s->tlsFacts(info[1].As<Napi::Number>().Uint32Value(), &protocol, &cipher, &subject, &hasSubject, &verify,
+                   &requested))
+    return env.Undefined();
+  Napi::Array facts = Napi::Array::New(env, 5);
+  facts.Set(uint32_t(0), Napi::String::New(env, protocol));
+  facts.Set(uint32_t(1), Napi::String::New(env, cipher));
+  facts.Set(uint32_t(2), hasSubject ? Napi::Value(Napi::String::New(env, subject)) : env.Undefined());
+  facts.Set(uint32_t(3), Napi::String::New(env, verify));
+  facts.Set(uint32_t(4), Napi::Boolean::New(env, requested));
+  return facts;
+}
+
+// Takes (handle); starts the graceful close (kEvServerClosed reports the end).
 Napi::Value Close(const Napi::CallbackInfo& info) {
   Server* s = serverOf(info);
   if (s) s->close();
@@ -201,6 +280,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("control", Napi::Function::New(env, Control, "control"));
   exports.Set("sendFile", Napi::Function::New(env, SendFile, "sendFile"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("updateTls", Napi::Function::New(env, UpdateTls, "updateTls"));
+  exports.Set("tlsFacts", Napi::Function::New(env, TlsFacts, "tlsFacts"));
   return exports;
 }
 

@@ -9,6 +9,7 @@
 
 #include "Server.h"
 #include "SharedLayout.h"
+#include "TlsSession.h"
 
 namespace tsgi {
 namespace {
@@ -23,8 +24,10 @@ struct EventSink {
   Server* s;
 
   bool acceptHead() {
+    // readBlocked: a client that does not read its responses gets no new ones (the
+    // output queue stays bounded); the rest waits in leftover, then in the socket.
     return !c->closing && !c->closeRequested && c->pendingError == HttpError::None &&
-           c->outstanding < Connection::kMaxInFlight;
+           c->outstanding < Connection::kMaxInFlight && !c->readBlocked;
   }
   const ParserLimits& limits() { return s->config().limits; }
   HeaderField* fieldStorage() { return s->fieldStorage(); }
@@ -36,28 +39,32 @@ struct EventSink {
     int32_t* e = s->reserveEvents(kRequestFixedInts + kIntsPerHeader * n);
     const char* headStart = base + head.start;
     const int32_t rel = int32_t(head.start);
-    e[0] = kEventRequest;
-    e[1] = int32_t(c->id);
-    e[2] = int32_t(headStart - s->memory().input);
-    e[3] = int32_t(head.length);
-    e[4] = int32_t(head.methodOffset) - rel;
-    e[5] = int32_t(head.methodLength);
-    e[6] = int32_t(head.targetOffset) - rel;
-    e[7] = int32_t(head.targetLength);
-    e[8] = head.versionMinor | (head.keepAlive ? kRequestFlagKeepAlive : 0) |
-           (head.chunked ? kRequestFlagChunked : 0) |
-           (head.methodLength == 4 && std::memcmp(base + head.methodOffset, "HEAD", 4) == 0 ? kRequestFlagHead : 0);
-    e[9] = head.chunked ? -1 : int32_t(uint32_t(head.contentLength));
-    e[10] = head.chunked ? -1 : int32_t(head.contentLength >> 32);
-    e[11] = int32_t(n);
+    e[kRecordType] = kEvRequest;
+    e[kRecordConn] = int32_t(c->id);
+    e[kRequestHeadOffset] = int32_t(headStart - s->memory().input);
+    e[kRequestHeadLength] = int32_t(head.length);
+    e[kRequestMethodOffset] = int32_t(head.methodOffset) - rel;
+    e[kRequestMethodLength] = int32_t(head.methodLength);
+    e[kRequestTargetOffset] = int32_t(head.targetOffset) - rel;
+    e[kRequestTargetLength] = int32_t(head.targetLength);
+    e[kRequestFlags] = (head.versionMinor & kRequestFlagVersionMinorMask) | (head.keepAlive ? kRequestFlagKeepAlive : 0) |
+                       (head.chunked ? kRequestFlagChunked : 0) |
+                       (head.methodLength == 4 && std::memcmp(base + head.methodOffset, "HEAD", 4) == 0 ? kRequestFlagHead : 0);
+    e[kRequestBodyLow] = head.chunked ? -1 : int32_t(uint32_t(head.contentLength));
+    e[kRequestBodyHigh] = head.chunked ? -1 : int32_t(head.contentLength >> 32);
+    e[kRequestHeaderCount] = int32_t(n);
     int32_t* f = e + kRequestFixedInts;
     for (uint32_t i = 0; i < n; i++, f += kIntsPerHeader) {
-      f[0] = int32_t(fields[i].nameOffset) - rel;
-      f[1] = int32_t(fields[i].nameLength);
-      f[2] = int32_t(fields[i].valueOffset) - rel;
-      f[3] = int32_t(fields[i].valueLength);
+      f[kHeaderNameOffset] = int32_t(fields[i].nameOffset) - rel;
+      f[kHeaderNameLength] = int32_t(fields[i].nameLength);
+      f[kHeaderValueOffset] = int32_t(fields[i].valueOffset) - rel;
+      f[kHeaderValueLength] = int32_t(fields[i].valueLength);
     }
     c->outstanding++;
+    c->headSince = 0;  // the next head's deadline starts with its own first byte
+    c->bodyMark = s->now();
+    c->bodyBytes = 0;
+    c->bodyUnit = Connection::bodyProgressUnit(head);
     // RFC 9112 §9.6: a request with "close" (or HTTP/1.0 without keep-alive) is the last
     // one: "The server SHOULD NOT process further requests after [it]". Its body is
     // still read; then the connection closes after the response.
@@ -68,12 +75,19 @@ struct EventSink {
 
   void onBody(const char* data, size_t length, bool last) {
     using namespace layout;
-    int32_t* e = s->reserveEvents(5);
-    e[0] = kEventBody;
-    e[1] = int32_t(c->id);
-    e[2] = int32_t(data - s->memory().input);
-    e[3] = int32_t(length);
-    e[4] = last ? 1 : 0;
+    // Progress of a body is decoded bytes, bodyUnit of them per bodyTimeout: chunk-size
+    // lines, extensions and trailers never restart it (Connection::bodyProgressUnit).
+    c->bodyBytes += length;
+    if (c->bodyBytes >= c->bodyUnit || last) {
+      c->bodyMark = s->now();
+      c->bodyBytes = 0;
+    }
+    int32_t* e = s->reserveEvents(kBodyInts);
+    e[kRecordType] = kEvBody;
+    e[kRecordConn] = int32_t(c->id);
+    e[kBodyOffset] = int32_t(data - s->memory().input);
+    e[kBodyLength] = int32_t(length);
+    e[kBodyLast] = last ? 1 : 0;
   }
 
   void onError(HttpError error, bool inBody) { c->onParseError(error, inBody); }
@@ -83,6 +97,8 @@ struct EventSink {
 
 void Connection::start() {
   h.handle.data = this;
+  lastEndAt = server->now();  // the keep-alive wait for the first request starts now
+  if (!startTls()) return close();
   updateReading();
   updateTimeout();
 }
@@ -92,20 +108,26 @@ void Connection::start() {
 bool Connection::wantsReading() const {
   if (closing || (shutdownStarted && !lingering)) return false;
   if (lingering) return true;
-  if (paused || halted || peerEof) return false;
+  if (paused || halted || peerEof || readBlocked) return false;
   if (reader.inBody()) return true;  // an in-flight request still needs its body
   return !closeRequested && pendingError == HttpError::None;
 }
 
 void Connection::updateReading() {
   bool want = wantsReading();
-  if (want == reading) return;
+  if (want == reading) return updateWatch();
   if (want) {
+    // A body wait restarts when we resume reading (a pause was ours, not the client's).
+    if (reader.inBody()) bodyMark = server->now();
     reading = uv_read_start(&h.stream, onAlloc, onRead) == 0;
   } else {
     uv_read_stop(&h.stream);
     reading = false;
   }
+  // TLS: bytes already read from the socket may wait in the session; no new read would
+  // deliver them, so resumeInput (idle phase) decrypts them.
+  if (want && tls && tls->inputPending()) server->scheduleResume(this);
+  updateWatch();
 }
 
 void Connection::setPaused(bool p) {
@@ -121,20 +143,26 @@ void Connection::setPaused(bool p) {
 void Connection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   Connection* c = fromHandle(handle);
   Server* s = c->server;
+  if (c->tls) {  // ciphertext: fed to the session at once, so one buffer serves all
+    *buf = uv_buf_init(s->tlsReadBuffer(), unsigned(Server::kReadSize));
+    return;
+  }
   const SharedMemory& m = s->memory();
   size_t keep = c->lingering ? 0 : c->leftover.size();
   size_t at = s->inputUsed();
   // Leftover is a partial head, bounded by the parser limits, and the server dispatches
   // before the free space drops below a read plus such a head. Anything else is a bug:
   // fail this read (the connection closes).
-  if (at + keep + Server::kAddressReserve + 1024 > m.inputSize) {
+  if (at + keep + 1024 > m.inputSize) {
     *buf = uv_buf_init(nullptr, 0);
     return;
   }
+  size_t room = m.inputSize - keep - at;
+  if (room > Server::kReadSize) room = Server::kReadSize;
+  s->claimInput(at, keep + room);
   if (keep) std::memcpy(m.input + at, c->leftover.data(), keep);
   c->readBase = at;
-  size_t room = m.inputSize - Server::kAddressReserve - keep - at;
-  *buf = uv_buf_init(m.input + at + keep, unsigned(room < Server::kReadSize ? room : Server::kReadSize));
+  *buf = uv_buf_init(m.input + at + keep, unsigned(room));
 }
 
 void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -142,35 +170,51 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
   if (nread == 0 || c->closing) return;
   if (nread < 0) {
     if (c->lingering || nread != UV_EOF) return c->close();
-    // The client half-closed. Requests already received are still answered (their
-    // responses can be written); a body cut short can never complete.
-    c->peerEof = true;
-    c->leftover.clear();
-    if (c->reader.inBody() || c->outstanding == 0) return c->close();
-    c->updateReading();
-    c->requestClose(false);
-    return;
+    return c->onEof();
   }
   if (c->lingering) return;  // discarding until the client closes
+  if (c->tls) return c->onTlsRead(buf->base, size_t(nread));
   Server* s = c->server;
   c->processInput(s->memory().input + c->readBase, c->leftover.size() + size_t(nread));
   s->afterRead();
-  (void)buf;
+}
+
+void Connection::onEof() {
+  // The client half-closed. Requests already received are still answered (their
+  // responses can be written); a body cut short can never complete.
+  peerEof = true;
+  leftover.clear();
+  if (reader.inBody() || outstanding == 0) return close();
+  onPeerFin();
+  updateReading();
+  requestClose(false);
 }
 
 void Connection::processInput(char* data, size_t length) {
   // The bytes stay in the input area until JavaScript had them; a dispatch in the
   // middle (event area full) must not let the next read overwrite them.
-  const size_t end = size_t(data - server->memory().input) + length;
+  const size_t begin = size_t(data - server->memory().input);
+  const size_t end = begin + length;
   server->protectInput(end);
+  server->pinInput(begin);
   EventSink sink{this, server};
-  const bool wasInBody = reader.inBody();
   size_t used = reader.consume(data, length, sink);
-  bodyProgress = wasInBody && length > leftover.size();  // new body bytes arrived
+  server->unpinInput();
   server->protectInput(end);
   if (closing) return;
   if (reader.state() == RequestReader::State::Failed) used = length;
   leftover.assign(data + used, data + length);
+  // RFC 9112 §2.2: empty lines before a request-line are ignored, and so they do not
+  // start (or restart) the head deadline: the keep-alive wait keeps running. The first
+  // other byte starts it, once per request.
+  if (!headSince && reader.state() == RequestReader::State::Head) {
+    for (char ch : leftover) {
+      if (ch != '\r' && ch != '\n') {
+        headSince = server->now();
+        break;
+      }
+    }
+  }
   if (outstanding >= kMaxInFlight) halted = true;
   updateReading();
   updateTimeout();
@@ -183,12 +227,18 @@ void Connection::resumeInput() {
     server->dispatchPending();
     const SharedMemory& m = server->memory();
     size_t n = leftover.size();
+    server->claimInput(0, n);
     std::memcpy(m.input, leftover.data(), n);
     processInput(m.input, n);
+    if (tls) drainTls();
     server->dispatchPending();
     return;
   }
   updateReading();
+  if (tls && !closing && wantsReading() && tls->inputPending()) {
+    drainTls();
+    server->dispatchPending();
+  }
 }
 
 void Connection::onParseError(HttpError e, bool inBody) {
@@ -197,7 +247,7 @@ void Connection::onParseError(HttpError e, bool inBody) {
     // RFC 9112 §7.1: a broken chunked body makes the rest of the stream unusable. The
     // request is already with JavaScript; answer 400 only if its response has not begun.
     if (outstanding <= 1 && !responseStarted) writeErrorResponse(e);
-    jsClosed = true;  // ignore its ops from now; kEventClosed tells it the exchange died
+    jsClosed = true;  // ignore its ops from now; kEvClosed tells it the exchange died
     requestClose(true);
     return;
   }
@@ -214,10 +264,17 @@ void Connection::onParseError(HttpError e, bool inBody) {
 void Connection::send(const uv_buf_t* bufs, unsigned count) {
   if (closing || shutdownStarted) return;
   responseStarted = true;
+  if (tls) return sendTls(bufs, count);
+  sendRaw(bufs, count);
+}
+
+void Connection::sendRaw(const uv_buf_t* bufs, unsigned count) {
+  if (closing || shutdownStarted) return;
   if (!out.writing() && !out.hasPending()) {
     int r = uv_try_write(&h.stream, bufs, count);
     if (r == UV_EAGAIN) r = 0;
     if (r < 0) return abort();
+    sentTotal += uint64_t(r);
     size_t skip = size_t(r);
     for (unsigned i = 0; i < count; i++) {
       if (skip >= bufs[i].len) {
@@ -230,7 +287,22 @@ void Connection::send(const uv_buf_t* bufs, unsigned count) {
   } else {
     for (unsigned i = 0; i < count; i++) out.append(bufs[i].base, bufs[i].len);
   }
-  if (!out.writing() && out.hasPending()) startWrite();
+  if (!out.hasPending()) return;
+  armSend();
+  if (out.size() > Server::kHighWater && !readBlocked) {
+    readBlocked = true;
+    updateReading();
+    updateTimeout();
+  }
+  if (!out.writing()) startWrite();
+}
+
+void Connection::resumeAfterBlock() {
+  readBlocked = false;
+  // Complete requests may wait in leftover: parse them (from the idle phase), else read.
+  if (!leftover.empty()) server->scheduleResume(this);
+  else updateReading();
+  updateTimeout();
 }
 
 void Connection::startWrite() {
@@ -245,9 +317,11 @@ void Connection::startWrite() {
 
 void Connection::onWrite(uv_write_t* req, int status) {
   Connection* c = static_cast<Connection*>(req->data);
+  if (status == 0) c->sentTotal += c->out.inFlightSize();
   c->out.endWrite();
   if (c->closing) return;
   if (status < 0) return c->abort();
+  if (c->readBlocked && c->out.size() <= Server::kLowWater) c->resumeAfterBlock();
   if (c->out.hasPending()) return c->startWrite();
   c->onDrained();
 }
@@ -256,13 +330,16 @@ void Connection::onDrained() {
   if (file.active) {
     int r = pumpFile();
     if (r == 0) return;
+    if (r == -EPIPE || r == -ECONNRESET) return abort();  // the client left (SendFile.cc)
     finishFile(r);
   }
+  sendDeadline = 0;  // nothing is waiting for the client
+  if (!outstanding) lastEndAt = server->now();  // the keep-alive wait starts at the last byte
   if (wantDrain && !closing) {
     wantDrain = false;
-    int32_t* e = server->reserveEvents(2);
-    e[0] = layout::kEventWritable;
-    e[1] = int32_t(id);
+    int32_t* e = server->reserveEvents(layout::kBareEventInts);
+    e[layout::kRecordType] = layout::kEvWritable;
+    e[layout::kRecordConn] = int32_t(id);
     server->dispatchPending();
   }
   updateTimeout();
@@ -282,6 +359,11 @@ void Connection::finishResponses(uint32_t ends, bool closeAfter) {
     responseStarted = false;
     served = true;
     lastEndAt = server->now();
+    if (finDeadline) {  // progress for a half-closed client (Timeouts.cc)
+      finDeadline = lastEndAt + kHalfCloseMs;
+      finEndDeadline = lastEndAt + kHalfCloseEndMs;
+      server->armSoon(finDeadline);
+    }
   }
   if (closeAfter) {
     requestClose(true);  // RFC 9112 §9.6: no further requests are processed after close
@@ -347,6 +429,13 @@ void Connection::maybeFinishClose() {
   if (!closeRequested || closing || shutdownStarted) return;
   if (outstanding && !forceClose) return;
   if (out.writing() || out.hasPending() || file.active) return;
+  if (tls) {
+    // RFC 8446 §6.1: close_notify before our FIN. It goes out in one write (the queue
+    // is empty here), which libuv finishes before the shutdown.
+    tls->shutdown();
+    flushTls();
+    if (closing) return;
+  }
   shutdownStarted = true;
   shutdownRequest.data = this;
   if (uv_shutdown(&shutdownRequest, &h.stream, onShutdown) != 0) close();
@@ -358,6 +447,7 @@ void Connection::onShutdown(uv_shutdown_t* req, int status) {
   if (c->closing) return;
   if (status < 0) return c->close();
   c->lingering = true;
+  c->lingerSince = c->server->now();
   c->leftover.clear();
   c->updateTimeout();
   c->updateReading();
@@ -372,7 +462,7 @@ void Connection::closeHandles(bool reset) {
   reading = false;
   uv_read_stop(&h.stream);
   // A pending sendfile is cancelled here: from now on C++ never touches file.fd, and
-  // JavaScript learns it (kEventFileDone, EPIPE) before kEventClosed, in
+  // JavaScript learns it (kEvFileDone, EPIPE) before kEvClosed, in
   // Server::onConnectionClosed; only then may it close the descriptor.
   if (file.active) {
     file.active = false;
@@ -383,6 +473,8 @@ void Connection::closeHandles(bool reset) {
     uv_poll_stop(poll);
     uv_close(reinterpret_cast<uv_handle_t*>(poll), onPollClose);
   }
+  watchEvents = 0;  // updateWatch never touches the closing handle again
+  fileWaiting = false;
   pendingCloses++;
   if (reset && isTcp) {
     if (uv_tcp_close_reset(&h.tcp, onClose) == 0) return;
@@ -393,64 +485,6 @@ void Connection::closeHandles(bool reset) {
 void Connection::onClose(uv_handle_t* handle) {
   Connection* c = fromHandle(handle);
   if (--c->pendingCloses == 0) c->server->onConnectionClosed(c);
-}
-
-// ---------------------------------------------------------------- timeouts ----
-
-void Connection::updateTimeout() {
-  TimeoutKind k;
-  if (lingering) k = TimeoutKind::Linger;
-  else if (closing || shutdownStarted) k = TimeoutKind::None;
-  // A body we are reading (not paused by JavaScript or the in-flight limit) must keep
-  // arriving; every read that brings some restarts the wait.
-  else if (reader.inBody()) k = wantsReading() ? TimeoutKind::Body : TimeoutKind::None;
-  // Not idle while a request is in flight or our bytes still drain to a slow reader.
-  else if (outstanding || out.writing() || out.hasPending() || file.active)
-    k = TimeoutKind::None;
-  else if (!leftover.empty()) k = TimeoutKind::Head;
-  else k = TimeoutKind::Idle;
-  if (k == timeoutKind && (k != TimeoutKind::Body || !bodyProgress)) return;
-  bodyProgress = false;
-  timeoutKind = k;
-  const ServerConfig& cfg = server->config();
-  switch (k) {
-    case TimeoutKind::None: deadline = 0; break;
-    // A timeout of 0 means none (as in Node's http server).
-    case TimeoutKind::Idle: deadline = cfg.keepAliveMs ? server->now() + cfg.keepAliveMs : 0; break;
-    case TimeoutKind::Head: deadline = cfg.headersMs ? server->now() + cfg.headersMs : 0; break;
-    case TimeoutKind::Body: deadline = cfg.bodyMs ? server->now() + cfg.bodyMs : 0; break;
-    case TimeoutKind::Linger: deadline = server->now() + kLingerMs; break;
-  }
-  // Closing server: a request not received yet has until the end of the grace period.
-  if (server->closing() && (k == TimeoutKind::Idle || k == TimeoutKind::Head) &&
-      (!deadline || deadline > server->closeDeadline()))
-    deadline = server->closeDeadline();
-}
-
-void Connection::onTimeout() {
-  deadline = 0;
-  if (timeoutKind == TimeoutKind::Head && !closeRequested) {
-    // The head did not arrive in time (slowloris): 408 (RFC 9110 §15.5.9), then close.
-    timeoutKind = TimeoutKind::None;
-    leftover.clear();
-    pendingError = HttpError::RequestTimeout;
-    writeErrorResponse(HttpError::RequestTimeout);
-    requestClose(true);
-    return;
-  }
-  if (timeoutKind == TimeoutKind::Body) {
-    // The body stalled: 408 (RFC 9110 §15.5.9) if this request's response has not begun
-    // (JavaScript is still waiting for the body), then close; its exchange aborts.
-    timeoutKind = TimeoutKind::None;
-    onParseError(HttpError::RequestTimeout, true);
-    return;
-  }
-  if (timeoutKind == TimeoutKind::Idle && server->closing() && !closeRequested) {
-    timeoutKind = TimeoutKind::None;
-    requestClose(true);  // no request came during the close grace period: a FIN
-    return;
-  }
-  close();
 }
 
 void Connection::emitOpen() {
@@ -474,20 +508,18 @@ void Connection::emitOpen() {
       }
     }
   }
-  const SharedMemory& m = server->memory();
+  // The address travels in the record (SharedLayout.h), 4 bytes per int.
   size_t n = std::strlen(name);
-  if (n > Server::kAddressReserve) n = Server::kAddressReserve;
-  // After the read being parsed: onAlloc left kAddressReserve bytes free there.
-  size_t at = server->inputUsed();
-  std::memcpy(m.input + at, name, n);
-  server->protectInput(at + n);
-  int32_t* e = server->reserveEvents(6);
-  e[0] = kEventOpen;
-  e[1] = int32_t(id);
-  e[2] = int32_t(at);
-  e[3] = int32_t(n);
-  e[4] = remotePort;
-  e[5] = server->port();
+  if (n > size_t(kOpenAddressInts) * 4) n = size_t(kOpenAddressInts) * 4;
+  int32_t* e = server->reserveEvents(kOpenInts);
+  e[kRecordType] = kEvOpen;
+  e[kRecordConn] = int32_t(id);
+  e[kOpenRemotePort] = remotePort;
+  e[kOpenLocalPort] = server->port();
+  e[kOpenAddressLength] = int32_t(n);
+  // In memory order: JavaScript reads these bytes through a byte view of the events.
+  std::memset(e + kOpenAddress, 0, sizeof(int32_t) * kOpenAddressInts);
+  std::memcpy(e + kOpenAddress, name, n);
 }
 
 }  // namespace tsgi

@@ -65,12 +65,26 @@ const uchar* skipTarget(const uchar* p, const uchar* end) {
   return p;
 }
 
-// Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): unreserved, pct-encoded,
-// sub-delims, ":" and the brackets of an IP-literal. Anything else (SP, "/", "@", ...)
-// is "a Host header field with an invalid field value" (RFC 9112 §3.2): 400.
+// Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP-literal in
+// brackets, or a reg-name of unreserved, pct-encoded and sub-delims bytes; then an
+// optional ":" and digits. Anything else (SP, "/", "@", quotes, a second ":") is "a Host
+// header field with an invalid field value" (RFC 9112 §3.2): 400. The same rule as
+// hostIsValid in src/engines/http-rules.ts, so every engine gives the same verdict.
 bool isValidHostValue(const uchar* s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isClass(s[i], kHost)) return false;
+  size_t i = 0;
+  if (n && s[0] == '[') {
+    // IP-literal: hex digits, ":" and "." (IPv6, IPv4-embedded); at least one byte.
+    for (i = 1; i < n && s[i] != ']'; i++)
+      if (!isClass(s[i], kHex) && s[i] != ':' && s[i] != '.') return false;
+    if (i == n || i == 1) return false;
+    i++;  // the "]"
+  } else {
+    while (i < n && isClass(s[i], kHost) && s[i] != ':' && s[i] != '[' && s[i] != ']') i++;
+  }
+  if (i == n) return true;
+  if (s[i] != ':') return false;
+  for (i++; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return false;
   return true;
 }
 
@@ -92,7 +106,15 @@ bool isValidTargetForm(const uchar* method, size_t methodLen, const uchar* t, si
   auto alpha = [](uchar c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
   if (!alpha(t[0])) return false;
   while (i < n && (alpha(t[i]) || (t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' || t[i] == '.')) i++;
-  return n - i > 3 && t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/';
+  if (!(n - i > 3 && t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/')) return false;
+  // The authority (up to "/", "?" or the end) becomes the request's host (RFC 9112
+  // §3.2.2: it replaces any Host field), so it obeys the Host rule above. Userinfo ("@")
+  // fails it, as RFC 9110 §4.2.4 asks ("treat its presence as an error"); an empty host
+  // is invalid for http(s) URIs (RFC 9110 §4.2.1).
+  const uchar* a = t + i + 3;
+  size_t len = 0;
+  while (i + 3 + len < n && a[len] != '/' && a[len] != '?') len++;
+  return len > 0 && a[0] != ':' && isValidHostValue(a, len);
 }
 
 // Calls fn(element, length) for each non-empty element of a #list (RFC 9110 §5.6.1),

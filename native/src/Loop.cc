@@ -1,9 +1,9 @@
-// Server: listening, accepting, the once-a-second tick, and the event batch boundary.
-// Handles and who closes them:
+// Server: listening, accepting, and the event batch boundary (timers and the graceful
+// close are in ServerTimers.cc). Handles and who closes them:
 //  - listener_: closed by close(); onListenClose marks it gone.
-//  - tick_ (uv_timer, unreferenced) and idle_ (uv_idle): closed by maybeFinishClose once
-//    the listener and every connection are gone; the last onAuxClose hands the server to
-//    JsBridge::serverGone, which deletes it.
+//  - tick_ and soon_ (uv_timer, unreferenced), idle_ (uv_idle) and check_ (uv_check):
+//    closed by maybeFinishClose once the listener and every connection are gone; the
+//    last onAuxClose hands the server to JsBridge::serverGone, which deletes it.
 //  - connections: see Connection.h.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,10 +11,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+
+#ifdef TSGI_POISON_INPUT
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "Connection.h"
-#include "HttpDate.h"
 #include "Server.h"
 #include "SharedLayout.h"
 
@@ -42,16 +44,18 @@ int Server::listen(std::string* what) {
   listening_ = true;
   uv_timer_init(loop_, &tick_);
   tick_.data = this;
-  uv_timer_start(&tick_, onTick, 1000, 1000);
   uv_unref(reinterpret_cast<uv_handle_t*>(&tick_));
+  uv_timer_init(loop_, &soon_);
+  soon_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&soon_));
   uv_idle_init(loop_, &idle_);
   idle_.data = this;
   uv_check_init(loop_, &check_);
   check_.data = this;
   uv_check_start(&check_, onCheck);
   uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
-  auxOpen_ = 3;
-  updateDate();
+  auxOpen_ = 4;
+  armTick();  // writes the Date of this second, then ticks at each second's start
   return 0;
 }
 
@@ -170,15 +174,15 @@ Connection* Server::find(uint32_t id) const {
 
 void Server::onConnectionClosed(Connection* c) {
   if (c->openSent && c->fileCancelled) {
-    int32_t* e = reserveEvents(3);
-    e[0] = layout::kEventFileDone;
-    e[1] = int32_t(c->id);
-    e[2] = EPIPE;
+    int32_t* e = reserveEvents(layout::kFileDoneInts);
+    e[layout::kRecordType] = layout::kEvFileDone;
+    e[layout::kRecordConn] = int32_t(c->id);
+    e[layout::kFileDoneErrno] = EPIPE;
   }
   if (c->openSent) {
-    int32_t* e = reserveEvents(2);
-    e[0] = layout::kEventClosed;
-    e[1] = int32_t(c->id);
+    int32_t* e = reserveEvents(layout::kBareEventInts);
+    e[layout::kRecordType] = layout::kEvClosed;
+    e[layout::kRecordConn] = int32_t(c->id);
     dispatchPending();
   }
   if (c->prev) c->prev->next = c->next;
@@ -203,21 +207,66 @@ int32_t* Server::reserveEvents(uint32_t ints) {
 
 void Server::dispatchPending() {
   if (!eventInts_) {
+    releaseInput(inputUsed_);
     inputUsed_ = 0;
     return;
   }
   uint32_t n = eventInts_;
   eventInts_ = 0;
   bridge_->dispatch(this, n);
-  inputUsed_ = 0;  // JavaScript is done with the input area
+  // JavaScript is done with the input area: its heads and body slices expired when
+  // dispatch returned (native-server.ts), so the next read may land anywhere in it.
+  releaseInput(inputUsed_);
+  inputUsed_ = 0;
+}
+
+// The ASan build (native/scripts/build-asan.cjs defines TSGI_POISON_INPUT) fills the
+// released input with a pattern and poisons it: a stale read in C++ fails, and one in
+// JavaScript (which ASan does not see) returns bytes a test can recognize. A region still
+// being parsed (a dispatch forced in the middle of a read) stays intact.
+void Server::releaseInput(size_t end) {
+#ifdef TSGI_POISON_INPUT
+  if (end > pinnedFrom_) end = pinnedFrom_;
+  if (end > memory_.inputSize) end = memory_.inputSize;
+  if (!end) return;
+  ASAN_UNPOISON_MEMORY_REGION(memory_.input, end);  // parts may still be poisoned
+  std::memset(memory_.input, 0xA5, end);
+  ASAN_POISON_MEMORY_REGION(memory_.input, end);
+#else
+  (void)end;
+#endif
+}
+
+void Server::claimInput(size_t at, size_t length) {
+#ifdef TSGI_POISON_INPUT
+  if (at < memory_.inputSize) {
+    if (length > memory_.inputSize - at) length = memory_.inputSize - at;
+    ASAN_UNPOISON_MEMORY_REGION(memory_.input + at, length);
+  }
+#else
+  (void)at;
+  (void)length;
+#endif
 }
 
 void Server::afterRead() {
-  if (memory_.inputSize - inputUsed_ < kReadSize + maxLeftover_ + kAddressReserve + 1024) dispatchPending();
+  if (memory_.inputSize - inputUsed_ < kReadSize + maxLeftover_ + 1024) dispatchPending();
 }
 
+void Server::deferWatch(Connection* c) { watchIds_.push_back(c->id); }
+
 void Server::onCheck(uv_check_t* c) {
-  static_cast<Server*>(c->data)->dispatchPending();
+  Server* s = static_cast<Server*>(c->data);
+  s->dispatchPending();
+  if (s->watchIds_.empty()) return;
+  std::vector<uint32_t> ids;
+  ids.swap(s->watchIds_);
+  for (uint32_t id : ids) {
+    Connection* conn = s->find(id);
+    if (!conn || conn->closing) continue;
+    conn->watchDeferred = false;
+    conn->updateWatch(true);
+  }
 }
 
 // ---------------------------------------------------------------- bindings ----
@@ -232,15 +281,15 @@ int Server::applyOps(uint32_t count) {
   uv_buf_t bufs[kMaxBufs];
   uint32_t i = 0;
   while (i < count) {
-    const uint32_t id = uint32_t(memory_.ops[i * kIntsPerOp]);
+    const uint32_t id = uint32_t(memory_.ops[i * kIntsPerOp + kOpConn]);
     Connection* c = find(id);
     if (c && (c->jsClosed || c->closing)) c = nullptr;
     unsigned nb = 0;
     uint32_t ends = 0;
     bool closeAfter = false;
-    for (; i < count && uint32_t(memory_.ops[i * kIntsPerOp]) == id; i++) {
+    for (; i < count && uint32_t(memory_.ops[i * kIntsPerOp + kOpConn]) == id; i++) {
       const int32_t* op = memory_.ops + i * kIntsPerOp;
-      int32_t flags = op[1], off = op[2], len = op[3];
+      int32_t flags = op[kOpFlags], off = op[kOpOffset], len = op[kOpLength];
       // Nothing may follow a response that closes the connection (RFC 9112 §9.6).
       if ((flags & kOpData) && len > 0 && off >= 0 && size_t(off) + size_t(len) <= memory_.outputSize && c &&
           !closeAfter) {
@@ -290,9 +339,9 @@ int Server::control(uint32_t id, int command) {
   Connection* c = find(id);
   if (!c || c->closing) return -1;
   switch (command) {
-    case layout::kPause: c->setPaused(true); return 0;
-    case layout::kResume: c->setPaused(false); return 0;
-    case layout::kAbort: c->jsClosed = true; c->abort(); return 0;
+    case layout::kCmdPause: c->setPaused(true); return 0;
+    case layout::kCmdResume: c->setPaused(false); return 0;
+    case layout::kCmdAbort: c->jsClosed = true; c->abort(); return 0;
     default: return -1;
   }
 }
@@ -303,29 +352,7 @@ int Server::sendFile(uint32_t id, int fd, int64_t offset, int64_t length) {
   return c->startFile(fd, offset, length);
 }
 
-// ------------------------------------------------------- timers and resume ----
-
-void Server::updateDate() {
-  char text[kHttpDateLength + 1];
-  formatHttpDate(time(nullptr), text);
-  std::memcpy(memory_.date, text, kHttpDateLength);
-  memory_.control[layout::kControlDateGeneration]++;
-}
-
-void Server::onTick(uv_timer_t* t) {
-  Server* s = static_cast<Server*>(t->data);
-  s->updateDate();
-  s->sweepTimeouts();
-}
-
-void Server::sweepTimeouts() {
-  uint64_t now = uv_now(loop_);
-  for (Connection* c = first_; c;) {
-    Connection* next = static_cast<Connection*>(c->next);
-    if (c->deadline && now >= c->deadline && !c->closing) c->onTimeout();
-    c = next;
-  }
-}
+// ------------------------------------------------------------------ resume ----
 
 void Server::scheduleResume(Connection* c) {
   resumeIds_.push_back(c->id);
@@ -341,77 +368,6 @@ void Server::onIdle(uv_idle_t* i) {
     Connection* c = s->find(id);
     if (c) c->resumeInput();
   }
-}
-
-// ----------------------------------------------------------------- closing ----
-
-// Graceful close:
-//  - every connection the kernel completed is accepted before the listener closes (a
-//    listener closed with a backlog resets those clients);
-//  - a connection that has not delivered a complete request yet (just accepted, partial
-//    head, or bytes already waiting in the socket) gets a grace period to send one; it is
-//    served with "Connection: close" (JavaScript sees closing, onHead requests the close);
-//  - a request in flight finishes, then the connection closes;
-//  - an idle keep-alive connection with nothing in its socket buffer closes with a FIN
-//    (shutdown, then linger), never a RST.
-void Server::close() {
-  if (closing_) return;
-  if (listening_) {
-    int r;
-    do r = acceptOne(-1);  // the one libuv may hold
-    while (r == 0);
-    uv_os_fd_t lfd;
-    if (uv_fileno(&listener_.handle, &lfd) == 0) {
-      for (;;) {
-        int fd = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-          if (errno == EINTR || errno == ECONNABORTED) continue;
-          break;  // EAGAIN: the backlog is empty (or an error: nothing more to take)
-        }
-        acceptOne(fd);
-      }
-    }
-  }
-  closing_ = true;
-  uint64_t grace = config_.headersMs && config_.headersMs < kCloseGraceMs ? config_.headersMs : kCloseGraceMs;
-  closeDeadline_ = uv_now(loop_) + grace;
-  if (listening_) {
-    listening_ = false;
-    uv_close(&listener_.handle, onListenClose);
-  }
-  for (Connection* c = first_; c;) {
-    Connection* next = static_cast<Connection*>(c->next);
-    c->beginServerClose();
-    c = next;
-  }
-  maybeFinishClose();
-}
-
-void Server::onListenClose(uv_handle_t* h) {
-  Server* s = static_cast<Server*>(h->data);
-  s->listenerOpen_ = false;
-  s->maybeFinishClose();
-}
-
-void Server::maybeFinishClose() {
-  if (!closing_ || finished_ || listenerOpen_ || connectionCount_) return;
-  finished_ = true;
-  int32_t* e = reserveEvents(2);
-  e[0] = layout::kEventServerClosed;
-  e[1] = 0;
-  dispatchPending();
-  if (!auxOpen_) {
-    bridge_->serverGone(this);
-    return;
-  }
-  uv_close(reinterpret_cast<uv_handle_t*>(&tick_), onAuxClose);
-  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), onAuxClose);
-  uv_close(reinterpret_cast<uv_handle_t*>(&check_), onAuxClose);
-}
-
-void Server::onAuxClose(uv_handle_t* h) {
-  Server* s = static_cast<Server*>(h->data);
-  if (--s->auxOpen_ == 0) s->bridge_->serverGone(s);
 }
 
 }  // namespace tsgi

@@ -18,6 +18,7 @@ class OutputQueue {
   bool writing() const { return writing_; }
   size_t size() const { return inFlight_.size() + pending_.size(); }
   bool hasPending() const { return !pending_.empty(); }
+  size_t inFlightSize() const { return inFlight_.size(); }
   // Moves `pending` into `inFlight` for a new uv_write.
   std::vector<char>& beginWrite() {
     inFlight_.swap(pending_);

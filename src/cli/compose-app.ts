@@ -1,14 +1,15 @@
-// The wrappers the CLI puts around an app, outermost first:
-//   proxy headers → (request counter) → access log → request timeout → app
-// so the access log sees the client's address and the 503 of a timed-out request.
-// A wrapper exists only when its option is on: with the access log off there is no
-// per-request log code at all.
+// The middleware the CLI puts around an app, outermost first:
+//   proxyFix → (request counter) → accessLog → requestTimeout → app
+// so the access log sees the client's address and the 503 of a timed-out request. Each
+// exists only when its option is on: with the access log off there is no per-request log
+// code at all. They are the same middleware an app can use with serveFast
+// (tsgi/middleware).
 
+import { accessLog } from '../middleware/access-log.js';
+import { proxyFix, type ProxyFixOptions } from '../middleware/proxy-fix.js';
+import { requestTimeout } from '../middleware/request-timeout.js';
 import type { App } from '../types.js';
-import { withAccessLog } from './access-log.js';
 import type { CliConfig } from './options.js';
-import { withProxyHeaders } from './proxy-headers.js';
-import { withRequestTimeout } from './request-timeout.js';
 
 export interface ComposeHooks {
   /** Receives each access log line (without newline). */
@@ -17,10 +18,16 @@ export interface ComposeHooks {
   onRequest?: () => void;
 }
 
+/** --forwarded-allow-ips: X-Forwarded-For, -Proto and -Host (or RFC 7239 Forwarded when
+ * none of them is present) from the listed peers, as gunicorn's forwarded_allow_ips. */
+export function forwardedAllowIps(ips: readonly string[]): ProxyFixOptions {
+  return { trustedProxies: ips, xFor: 1, xProto: 1, xHost: 1, forwarded: true };
+}
+
 export function composeApp(app: App, config: CliConfig, hooks: ComposeHooks): App {
   let wrapped = app;
-  if (config.requestTimeout > 0) wrapped = withRequestTimeout(wrapped, config.requestTimeout);
-  if (config.accessLog !== undefined && hooks.accessLine) wrapped = withAccessLog(wrapped, config.accessLogFormat, hooks.accessLine);
+  if (config.requestTimeout > 0) wrapped = requestTimeout(wrapped, { seconds: config.requestTimeout });
+  if (config.accessLog !== undefined && hooks.accessLine) wrapped = accessLog(wrapped, { format: config.accessLogFormat, write: hooks.accessLine });
   const onRequest = hooks.onRequest;
   if (onRequest) {
     const inner = wrapped;
@@ -29,6 +36,6 @@ export function composeApp(app: App, config: CliConfig, hooks: ComposeHooks): Ap
       return inner(environ, startResponse);
     };
   }
-  if (config.forwardedAllowIps.length > 0) wrapped = withProxyHeaders(wrapped, config.forwardedAllowIps);
+  if (config.forwardedAllowIps.length > 0) wrapped = proxyFix(wrapped, forwardedAllowIps(config.forwardedAllowIps));
   return wrapped;
 }

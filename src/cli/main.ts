@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // `tsgi [options] MODULE[:EXPORT]`: serve a PEP 3333 app with supervised workers.
-// Exit codes: 0 stopped cleanly, 2 bad usage, 3 a worker could not boot (e.g. cannot
-// listen), 4 the application could not be loaded.
+// Exit codes: 0 stopped cleanly, 2 bad usage (a bad TLS certificate or key included), 3 a
+// worker could not boot (e.g. cannot listen), 4 the application could not be loaded.
 
 import { readFileSync } from 'node:fs';
+import { TlsConfigError } from '../errors.js';
 import { createLogger } from './logger.js';
 import { helpText, parseCli, UsageError } from './options.js';
 import { clearStaleSocket, freePort, planEngine } from './plan.js';
 import { AppLoadError, execArgvFor, parseAppSpec, resolveModule } from './load-app.js';
 import { Supervisor } from './supervisor.js';
+import { checkTlsOptions, readTlsOptions } from './tls.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,13 +31,16 @@ async function main(): Promise<number> {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    const plan = await planEngine(config);
+    // The certificate files, read and checked as every worker will read them.
+    const tlsOptions = config.tls ? readTlsOptions(config.tls, process.env) : undefined;
+    const tls = config.tls && tlsOptions ? checkTlsOptions(tlsOptions, config.tls) : undefined;
+    const plan = await planEngine(config, tlsOptions);
     for (const bind of config.binds) {
       if (bind.kind === 'unix') await clearStaleSocket(bind.path);
       else if (bind.port === 0 && plan.reusePort) bind.port = await freePort(bind.host);
     }
     const log = createLogger(config.errorLog, config.logLevel);
-    const supervisor = new Supervisor(config, plan, log);
+    const supervisor = new Supervisor(config, plan, log, tls);
     await supervisor.start();
     const code = await supervisor.done;
     await log.close();
@@ -43,6 +48,11 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`tsgi: error: ${error.message}\nRun 'tsgi --help' for the options.\n`);
+      return 2;
+    }
+    if (error instanceof TlsConfigError) {
+      // One line: the flag, the file, what is wrong with it.
+      process.stderr.write(`tsgi: error: ${error.message}\n`);
       return 2;
     }
     if (error instanceof AppLoadError) {

@@ -25,9 +25,12 @@ export type WorkerMessage =
   | { type: 'heartbeat'; rss: number; requests: number }
   /** The worker served --max-requests: the supervisor replaces it gracefully. */
   | { type: 'retire'; reason: string }
-  | { type: 'boot-error'; message: string };
+  | { type: 'boot-error'; message: string }
+  /** Stopping, listeners closed and connections done: may it exit? (worker.ts clusterQuiet) */
+  | { type: 'drained' };
 
-export type SupervisorMessage = { type: 'stop' };
+/** 'exit' answers 'drained': every connection handed over before it has arrived. */
+export type SupervisorMessage = { type: 'stop' } | { type: 'exit' };
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

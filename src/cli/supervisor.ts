@@ -8,6 +8,9 @@
 //   replacements: the new worker boots and listens first, then the old one stops
 //   gracefully, one worker at a time, so capacity never drops and no request fails.
 // - SIGTERM/SIGINT: every worker stops gracefully (--graceful-timeout), then exit 0.
+// - With TLS, SIGHUP first re-reads and checks the certificate files (as nginx does): a
+//   bad one is logged and the current workers keep serving the old certificate; a good
+//   one is loaded by the replacement workers, so a certificate rotates with no outage.
 
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +22,8 @@ import { formatBind, type Bind, type CliConfig } from './options.js';
 import type { Plan } from './plan.js';
 import { isWorkerMessage, WORKER_SPEC_ENV, type SupervisorMessage, type WorkerMessage, type WorkerSpec } from './protocol.js';
 import { watchSources } from './reload.js';
+import { checkTls, describe, expiredWarning } from './tls.js';
+import type { EngineTls } from '../tls-options.js';
 
 type State = 'booting' | 'ready' | 'stopping';
 
@@ -54,7 +59,8 @@ export class Supervisor {
   private finished!: (code: number) => void;
   readonly done = new Promise<number>((r) => { this.finished = r; });
 
-  constructor(private readonly config: CliConfig, private readonly plan: Plan, private readonly log: LevelLogger) {
+  /** `tls`: the certificate as checked before start (main.ts), for the log. */
+  constructor(private readonly config: CliConfig, private readonly plan: Plan, private readonly log: LevelLogger, private tls?: EngineTls) {
     this.binds = config.binds.map((b) => ({ ...b }));
     this.target = config.workers;
   }
@@ -76,13 +82,16 @@ export class Supervisor {
     const rest = Array.from({ length: this.target - 1 }, () => this.spawn());
     for (const slot of rest) if (!(await slot.ready)) return this.abortBoot(slot);
     this.everReady = true;
-    this.binds.forEach((bind, i) => this.log.info(`Listening at: ${formatBind(bind, this.ports?.[i])} (${process.pid})`));
+    const scheme = this.tls ? 'https' : 'http';
+    const certificate = this.tls ? `, certificate ${describe(this.tls)}` : '';
+    this.binds.forEach((bind, i) => this.log.info(`Listening at: ${formatBind(bind, this.ports?.[i], scheme)} (${process.pid})${certificate}`));
+    if (this.tls) this.warnIfExpired(this.tls);
     this.log.info(`Using engine ${this.plan.engine} (${this.plan.why}), ${this.target} worker${this.target > 1 ? 's' : ''}`);
     if (this.config.reload) {
       const root = dirname(resolve(parseAppSpec(this.config.module).module));
       this.stopWatching = watchSources(root, (file) => {
         this.log.info(`${file} changed: reloading`);
-        this.reloadAll();
+        if (this.tlsStillGood('reload')) this.reloadAll();
       });
     }
   }
@@ -137,6 +146,11 @@ export class Supervisor {
         break;
       case 'boot-error':
         slot.bootError = message.message;
+        break;
+      case 'drained':
+        // Sent after cluster has removed the worker from round robin (its listener's
+        // close came first on this channel): no hand-over can follow this answer.
+        if (slot.worker.isConnected()) slot.worker.send({ type: 'exit' } satisfies SupervisorMessage);
         break;
     }
   }
@@ -211,6 +225,30 @@ export class Supervisor {
     void slot.exited.then(() => clearTimeout(kill));
   }
 
+  /** With TLS, before a reload: re-read and check the certificate files. False (and one
+   * error line) when they are bad: the caller then keeps the current workers, which
+   * still serve the certificate they loaded. */
+  private tlsStillGood(why: string): boolean {
+    if (!this.config.tls) return true;
+    try {
+      const next = checkTls(this.config.tls, process.env);
+      if (next.cert !== this.tls?.cert) {
+        this.log.info(`${why}: new certificate ${describe(next)}`);
+        this.warnIfExpired(next);
+      }
+      this.tls = next;
+      return true;
+    } catch (error) {
+      this.log.error(`${why}: ${(error as Error).message}; keeping the current workers and certificate`);
+      return false;
+    }
+  }
+
+  private warnIfExpired(tls: EngineTls): void {
+    const warning = expiredWarning(tls);
+    if (warning) this.log.warn(warning);
+  }
+
   /** SIGHUP / --reload: every current worker, one by one, by a freshly loaded one. */
   reloadAll(): void {
     const old = [...this.slots].filter((slot) => slot.state !== 'stopping');
@@ -257,6 +295,7 @@ export class Supervisor {
     process.on('SIGTERM', () => this.shutdown('SIGTERM'));
     process.on('SIGINT', () => this.shutdown('SIGINT'));
     process.on('SIGHUP', () => {
+      if (!this.tlsStillGood('SIGHUP')) return;
       this.log.info('SIGHUP: reloading every worker');
       this.reloadAll();
     });

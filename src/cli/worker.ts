@@ -5,10 +5,13 @@
 import cluster from 'node:cluster';
 import { serveFast } from '../serve.js';
 import type { Server } from '../types.js';
+import { batchLines } from '../middleware/access-log.js';
 import { composeApp } from './compose-app.js';
 import { AppLoadError, loadApp } from './load-app.js';
 import { createLogger, openLogTarget } from './logger.js';
 import { deferIdleConnectionClose } from './node-drain.js';
+import { readTlsOptions } from './tls.js';
+import { KEYFILE_PASSWORD_ENV } from './options.js';
 import { WORKER_SPEC_ENV, type SupervisorMessage, type WorkerMessage, type WorkerSpec } from './protocol.js';
 
 /** Exit codes, as gunicorn: 3 the worker could not boot, 4 the app could not load. */
@@ -19,6 +22,8 @@ export const EXIT_APP_LOAD_ERROR = 4;
  * up this long so connections accepted just before the stop still get their answer
  * (with Connection: close). */
 const LINGER_MS = 300;
+/** Longest wait for the supervisor's 'exit' after 'drained' (it answers at once). */
+const EXIT_WAIT_MS = 2000;
 
 const send = (message: WorkerMessage): void => {
   if (process.connected) process.send!(message);
@@ -39,12 +44,32 @@ async function main(): Promise<void> {
   // A stop asked for while booting is honoured once the servers exist.
   let stopDuringBoot: string | undefined;
   let requestStop = (why: string): void => { stopDuringBoot ??= why; };
+  let exitAllowed!: () => void;
+  const mayExit = new Promise<void>((r) => { exitAllowed = r; });
   process.on('message', (message: unknown) => {
-    if ((message as SupervisorMessage | null)?.type === 'stop') requestStop('asked by the supervisor');
+    const type = (message as SupervisorMessage | null)?.type;
+    if (type === 'stop') requestStop('asked by the supervisor');
+    else if (type === 'exit') exitAllowed();
   });
   process.on('SIGTERM', () => requestStop('SIGTERM'));
   // The supervisor is gone: do not outlive it.
   process.on('disconnect', () => requestStop('the supervisor went away'));
+
+  // The TLS files are read at each worker's start: a worker started after SIGHUP serves
+  // them as they are now (the supervisor checked them just before). Read before the app
+  // loads, and the key's passphrase then dropped from the environment, so neither the
+  // app nor a process it spawns inherits it.
+  let tls;
+  try {
+    tls = config.tls ? readTlsOptions(config.tls, process.env) : undefined;
+  } catch (error) {
+    const message = `cannot read the TLS files: ${(error as Error).message}`;
+    log.critical(message);
+    send({ type: 'boot-error', message });
+    await log.close();
+    process.exit(EXIT_WORKER_BOOT_ERROR);
+  }
+  delete process.env[KEYFILE_PASSWORD_ENV];
 
   let app;
   try {
@@ -81,10 +106,12 @@ async function main(): Promise<void> {
         keepAliveTimeout: config.keepAlive,
         headersTimeout: config.headerTimeout,
         bodyTimeout: config.bodyTimeout,
+        sendTimeout: config.sendTimeout,
         maxBodySize: config.maxBodySize,
         maxRequestLine: config.limitRequestLine,
         maxHeaderCount: config.limitRequestFields,
         maxHeaderSize: config.limitRequestFieldSize,
+        tls,
         logger: log,
       }));
     }
@@ -112,6 +139,7 @@ async function main(): Promise<void> {
     }, config.gracefulTimeout * 1000);
     await Promise.all(servers.map((s) => s.close()));
     if (spec.engine !== 'node') await new Promise((r) => setTimeout(r, Math.max(0, Math.min(LINGER_MS, deadline - Date.now()))));
+    else await clusterQuiet(mayExit, deadline);
     clearTimeout(forced);
     await finish(0);
   };
@@ -126,18 +154,20 @@ async function main(): Promise<void> {
   log.info(`worker ${process.pid} booted (engine ${spec.engine})`);
 }
 
-/** One write per event-loop turn instead of one per request. */
-function batchLines(write: (text: string) => void): (line: string) => void {
-  let pending = '';
-  const flush = (): void => {
-    const text = pending;
-    pending = '';
-    write(text);
-  };
-  return (line) => {
-    if (pending === '') setImmediate(flush);
-    pending += line + '\n';
-  };
+/** node:cluster round robin: the supervisor may have handed this worker a connection
+ * just before it learnt the listener closed. If the worker exited with that hand-over
+ * still in the pipe, Node's primary would keep the socket forever, unanswered. So the
+ * worker says it is drained and waits for the supervisor's 'exit': IPC is ordered, so
+ * every hand-over sent before arrives first, and is refused (the listener is closed),
+ * which makes the primary give it to another worker. */
+async function clusterQuiet(mayExit: Promise<void>, deadline: number): Promise<void> {
+  if (!process.connected) return;
+  send({ type: 'drained' });
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, Math.min(EXIT_WAIT_MS, deadline - Date.now()))); });
+  const gone = new Promise<void>((r) => process.once('disconnect', r));
+  await Promise.race([mayExit, bound, gone]);
+  clearTimeout(timer);
 }
 
 void main();

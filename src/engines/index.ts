@@ -1,9 +1,9 @@
 // Engine selection. `auto` takes the first engine that loads, in AUTO_ORDER: the order
-// measured fastest by bench/ on this project's reference machine (see README).
+// measured fastest by bench/ on this project's reference machine (docs/benchmarks.md).
 
 import { EngineUnavailableError } from '../errors.js';
 import type { EngineName } from '../types.js';
-import type { Engine } from './types.js';
+import type { Engine } from '../contract.js';
 
 export const AUTO_ORDER: readonly EngineName[] = ['native', 'uws', 'node'];
 

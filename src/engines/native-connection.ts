@@ -1,11 +1,14 @@
 // One client connection of the native engine as JavaScript sees it, and the queue that
 // keeps pipelined responses in request order (RFC 9112 §9.3.2): only the exchange at the
 // front writes to the socket; the others hold their bytes until it ends.
+import type { TlsFacts } from '../contract.js';
 import type { NativeExchange } from './native-exchange.js';
 
 /** What activateNext needs from the server (native-server.ts). */
 export interface QueueOutput {
   syncBlocked(): void;
+  /** True when `conn` must wait for the next event-loop turn before writing more. */
+  yieldTurn(conn: NativeConnection): boolean;
   sendEnd(id: number, flags: number): void;
 }
 
@@ -20,9 +23,15 @@ export class NativeConnection {
   /** The exchange whose request body is still arriving. */
   reading: NativeExchange | null = null;
   fileExchange: NativeExchange | null = null;
+  /** Bytes held by exchanges waiting behind the front one (native-exchange.ts). */
+  heldBytes = 0;
+  /** Waits for the next event-loop turn (NativeServer.yieldTurn). */
+  yielding = false;
   /** C++ holds more than its high-water mark of output for this connection. */
   blocked = false;
   closed = false;
+  /** RequestHead.tls, asked once (NativeServer.tlsFacts). */
+  tls: TlsFacts | undefined = undefined;
   constructor(readonly id: number) {}
 
   enqueue(ex: NativeExchange): void {
@@ -48,7 +57,7 @@ export function activateNext(conn: NativeConnection, out: QueueOutput): void {
     ex.releaseHeld();
     if (!ex.finished) {
       out.syncBlocked();
-      if (!conn.blocked) ex.notifyWritable();
+      if (!conn.blocked && !out.yieldTurn(conn)) ex.notifyWritable();
       return;
     }
     conn.first = ex.next;

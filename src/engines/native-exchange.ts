@@ -3,20 +3,27 @@
 // that V8 allocates and initializes it inline. The head is a record of offsets into the
 // server's shared memory (native-head.ts), valid during the dispatch call that delivered
 // it unless detached.
-import type { Exchange, RequestHead, ResponseHead } from './types.js';
+import { ConnectionToken, Framing, joinHeader, type Exchange, type RequestHead, type ResponseHead, type TlsFacts } from '../contract.js';
 import {
-  EXPIRED_MESSAGE, copyHead, copyRecord, fieldIndex, findHeader, type HeadSource, type Latin1Buffer,
+  EXPIRED_MESSAGE, copyHead, copyRecord, fieldIndex, fieldNameIs, type HeadSource, type Latin1Buffer,
 } from './native-head.js';
+import { systemError } from '../error-text.js';
+import { ExchangeAbortedError, ExchangeStateError, HeadExpiredError, SendFileError } from '../errors.js';
 import { activateNext, type NativeConnection } from './native-connection.js';
-import { OP_CLOSE, OP_END, REQUEST_FLAG_HEAD, REQUEST_FLAG_KEEP_ALIVE } from './native-protocol.js';
-import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, headText } from './native-head-writer.js';
+import {
+  ERRNO_ECONNRESET, ERRNO_EPIPE, HEADER_NAME_LENGTH, HEADER_NAME_OFFSET, HEADER_VALUE_LENGTH,
+  HEADER_VALUE_OFFSET, OP_CLOSE, OP_END, REQUEST_FLAGS, REQUEST_FLAG_HEAD, REQUEST_FLAG_KEEP_ALIVE,
+  REQUEST_FLAG_VERSION_MINOR_MASK, REQUEST_HEADER_COUNT, REQUEST_HEAD_LENGTH, REQUEST_HEAD_OFFSET, REQUEST_METHOD_LENGTH,
+  REQUEST_METHOD_OFFSET, REQUEST_TARGET_LENGTH, REQUEST_TARGET_OFFSET,
+} from './native-protocol.js';
+import { headText } from './native-head-writer.js';
 
 /** What an exchange needs from its server (native-server.ts). */
 export interface ExchangeOutput {
-  readonly closing: boolean;
+  yieldTurn(conn: NativeConnection): boolean;
   dateLine(): string;
-  sendHead(id: number, head: ResponseHead, framing: number, connection: number): void;
-  sendWhole(id: number, head: ResponseHead, framing: number, connection: number, body: Uint8Array | string | undefined): void;
+  sendHead(id: number, head: ResponseHead): void;
+  sendWhole(id: number, head: ResponseHead, body: Uint8Array | string | undefined): void;
   sendLatin1(id: number, text: string): void;
   sendUtf8(id: number, text: string): void;
   sendBytes(id: number, bytes: Uint8Array): void;
@@ -26,6 +33,7 @@ export interface ExchangeOutput {
   pause(id: number, paused: boolean): void;
   abort(id: number): void;
   sendFile(id: number, fd: number, offset: number, length: number): number;
+  tlsFacts(conn: NativeConnection): TlsFacts | undefined;
   report(error: unknown, where: string): void;
 }
 
@@ -35,6 +43,9 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const PENDING_BODY_LIMIT = 256 * 1024;
 /** Output an exchange behind others in the pipeline holds before write() says false. */
 const HELD_LIMIT = 64 * 1024;
+/** The same for all exchanges of one connection together (up to 128 in flight): what a
+ * client that pipelines and never reads can make JavaScript hold. */
+const CONNECTION_HELD_LIMIT = 256 * 1024;
 
 type Held = string | Uint8Array | (() => void); // latin1 wire text, bytes, deferred sendFile
 type ChunkCallback = (chunk: Uint8Array, last: boolean) => void;
@@ -94,9 +105,9 @@ export class NativeExchange implements Exchange, RequestHead {
     this.buf = out.input as Latin1Buffer;
     this.meta = meta;
     this.m = recordIndex;
-    this.base = meta[recordIndex + 2];
+    this.base = meta[recordIndex + REQUEST_HEAD_OFFSET];
     this.batch = out.batch;
-    this.requestFlags = meta[recordIndex + 8];
+    this.requestFlags = meta[recordIndex + REQUEST_FLAGS];
   }
 
   private bit(b: number): boolean {
@@ -143,7 +154,7 @@ export class NativeExchange implements Exchange, RequestHead {
   }
 
   private live(): void {
-    if (this.batch !== -1 && this.out.batch !== this.batch) throw new Error(EXPIRED_MESSAGE);
+    if (this.batch !== -1 && this.out.batch !== this.batch) throw new HeadExpiredError(undefined, EXPIRED_MESSAGE);
   }
 
   private cut(rel: number, length: number): string {
@@ -154,7 +165,7 @@ export class NativeExchange implements Exchange, RequestHead {
   get method(): string {
     if (this.methodCache === undefined) {
       this.live();
-      this.methodCache = this.cut(this.meta[this.m + 4], this.meta[this.m + 5]);
+      this.methodCache = this.cut(this.meta[this.m + REQUEST_METHOD_OFFSET], this.meta[this.m + REQUEST_METHOD_LENGTH]);
     }
     return this.methodCache;
   }
@@ -162,7 +173,7 @@ export class NativeExchange implements Exchange, RequestHead {
   get target(): string {
     if (this.targetCache === undefined) {
       this.live();
-      this.targetCache = this.cut(this.meta[this.m + 6], this.meta[this.m + 7]);
+      this.targetCache = this.cut(this.meta[this.m + REQUEST_TARGET_OFFSET], this.meta[this.m + REQUEST_TARGET_LENGTH]);
     }
     return this.targetCache;
   }
@@ -171,7 +182,7 @@ export class NativeExchange implements Exchange, RequestHead {
     return (this.requestFlags & REQUEST_FLAG_HEAD) !== 0;
   }
   get versionMinor(): number {
-    return this.requestFlags & 0xff;
+    return this.requestFlags & REQUEST_FLAG_VERSION_MINOR_MASK;
   }
   get keepAlive(): boolean {
     return (this.requestFlags & REQUEST_FLAG_KEEP_ALIVE) !== 0;
@@ -179,21 +190,24 @@ export class NativeExchange implements Exchange, RequestHead {
 
   headerCount(): number {
     this.live();
-    return this.meta[this.m + 11];
+    return this.meta[this.m + REQUEST_HEADER_COUNT];
   }
   headerName(i: number): string {
     this.live();
     const f = fieldIndex(this.meta, this.m, i);
-    return this.cut(this.meta[f], this.meta[f + 1]);
+    return this.cut(this.meta[f + HEADER_NAME_OFFSET], this.meta[f + HEADER_NAME_LENGTH]);
   }
   headerValue(i: number): string {
     this.live();
     const f = fieldIndex(this.meta, this.m, i);
-    return this.cut(this.meta[f + 2], this.meta[f + 3]);
+    return this.cut(this.meta[f + HEADER_VALUE_OFFSET], this.meta[f + HEADER_VALUE_LENGTH]);
+  }
+  headerNameIs(i: number, lowerName: string): boolean {
+    this.live();
+    return fieldNameIs(this.buf, this.meta, this.base, fieldIndex(this.meta, this.m, i), lowerName);
   }
   header(lowerName: string): string | undefined {
-    this.live();
-    return findHeader(this.buf, this.meta, this.m, this.base, lowerName);
+    return joinHeader(this, lowerName);
   }
 
   get remoteAddress(): string {
@@ -206,10 +220,14 @@ export class NativeExchange implements Exchange, RequestHead {
     return this.conn.localPort;
   }
 
+  get tls(): TlsFacts | undefined {
+    return this.out.tlsFacts(this.conn);
+  }
+
   detach(): void {
     if (this.batch === -1) return;
     this.live();
-    this.buf = copyHead(this.buf, this.base, this.meta[this.m + 3]);
+    this.buf = copyHead(this.buf, this.base, this.meta[this.m + REQUEST_HEAD_LENGTH]);
     this.meta = copyRecord(this.meta, this.m);
     this.m = 0;
     this.base = 0;
@@ -219,7 +237,7 @@ export class NativeExchange implements Exchange, RequestHead {
   // ------------------------------------------------------------ request body ----
 
   readBody(onChunk: ChunkCallback): void {
-    if (this.extra?.onChunk) throw new Error('TSGI_ERR_BODY_READ_TWICE: readBody() was already called');
+    if (this.extra?.onChunk) throw new ExchangeStateError('readBody() was already called');
     this.more.onChunk = onChunk;
     if (this.bodyLength === 0) {
       onChunk(EMPTY, true);
@@ -293,7 +311,7 @@ export class NativeExchange implements Exchange, RequestHead {
   // ---------------------------------------------------------------- response ----
 
   writeHead(head: ResponseHead): void {
-    if (this.started) throw new Error('TSGI_ERR_HEAD_SENT: the response head is already on the wire');
+    if (this.started) throw new ExchangeStateError('writeHead(): the response head is already on the wire');
     this.response = head;
   }
 
@@ -301,9 +319,9 @@ export class NativeExchange implements Exchange, RequestHead {
     if (this.dead || this.ended) return false;
     if (!this.started) this.start();
     if (!this.noBody && chunk.length !== 0) this.body(chunk);
-    if (!this.direct()) return this.heldBytes < HELD_LIMIT;
+    if (!this.direct()) return this.heldBytes < HELD_LIMIT && this.conn.heldBytes < CONNECTION_HELD_LIMIT;
     this.out.syncBlocked();
-    return !this.conn.blocked;
+    return !this.conn.blocked && !this.out.yieldTurn(this.conn);
   }
 
   end(chunk?: Uint8Array | string): void {
@@ -320,7 +338,7 @@ export class NativeExchange implements Exchange, RequestHead {
     this.writableCallback = callback;
     if (this.direct()) {
       this.out.syncBlocked();
-      if (!this.conn.blocked) this.notifyWritable();
+      if (!this.conn.blocked && !this.out.yieldTurn(this.conn)) this.notifyWritable();
     }
   }
 
@@ -336,12 +354,12 @@ export class NativeExchange implements Exchange, RequestHead {
 
   sendFile(fd: number, offset: number, length: number, done: (error?: Error) => void): void {
     if (this.dead || this.ended) {
-      queueMicrotask(() => done(new Error('TSGI_ERR_ABORTED: the exchange is over')));
+      queueMicrotask(() => this.guard(() => done(new ExchangeAbortedError('sendFile: the exchange is over')), 'sendFile callback'));
       return;
     }
     if (!this.started) this.start();
     if (this.noBody || length === 0) {
-      queueMicrotask(() => done());
+      queueMicrotask(() => this.guard(() => done(), 'sendFile callback'));
       return;
     }
     if (this.chunked) this.emit(length.toString(16) + '\r\n');
@@ -356,49 +374,37 @@ export class NativeExchange implements Exchange, RequestHead {
     return this.conn.first === this && (this.extra === null || this.extra.held === null) && (this.state & FILE_BUSY) === 0;
   }
 
-  /** Decides the wire framing of the response (sets STARTED, NO_BODY, CHUNKED and the
-   * end flags); returns framing | connection << 4. */
-  private frame(): number {
+  /** Takes the gateway's decisions (framing, connection) into the exchange state:
+   * STARTED, NO_BODY, CHUNKED and the end flags. Decides nothing itself. */
+  private adopt(): ResponseHead {
     const r = this.response;
-    if (!r) throw new Error('TSGI_ERR_NO_HEAD: writeHead() must come before write() or end()');
-    const minor = this.requestFlags & 0xff;
-    let framing: number = r.framing;
-    if (framing === 1 && minor === 0) framing = 2; // no chunked coding on HTTP/1.0 (RFC 9112 §7)
-    // framing 2 (Close) ends the body by closing; 3 (None) has no body at all.
-    const keepAlive = r.keepAlive && (this.requestFlags & REQUEST_FLAG_KEEP_ALIVE) !== 0 && framing !== 2 && !this.out.closing;
-    const noBody = r.noBody || framing === 3;
-    this.state |= STARTED | (noBody ? NO_BODY : framing === 1 ? CHUNKED : 0);
-    this.endFlags = keepAlive ? OP_END : OP_END | OP_CLOSE;
-    const connection = !keepAlive ? CONNECTION_CLOSE : minor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
-    return framing | (connection << 4);
+    if (!r) throw new ExchangeStateError('writeHead() must come before write() or end()');
+    const noBody = r.noBody || r.framing === Framing.None;
+    this.state |= STARTED | (noBody ? NO_BODY : r.framing === Framing.Chunked ? CHUNKED : 0);
+    this.endFlags = r.connection === ConnectionToken.Close ? OP_END | OP_CLOSE : OP_END;
+    return r;
   }
 
   private start(): void {
-    const wire = this.frame();
-    const r = this.response!;
-    const framing = wire & 15;
-    const connection = wire >> 4;
-    if (this.direct()) this.out.sendHead(this.conn.id, r, framing, connection);
-    else this.hold(headText(r, framing, connection, r.hasDate ? '' : this.out.dateLine()), 0);
+    const r = this.adopt();
+    if (this.direct()) this.out.sendHead(this.conn.id, r);
+    else this.hold(headText(r, r.hasDate ? '' : this.out.dateLine()), 0);
   }
 
   /** end() before anything was sent, at the front of the queue: head, body and end go
    * to the server together (the common case of a synchronous app). */
   private endWhole(chunk: Uint8Array | string | undefined): void {
-    const wire = this.frame();
-    const r = this.response!;
-    const framing = wire & 15;
-    const connection = wire >> 4;
+    const r = this.adopt();
     const id = this.conn.id;
     const noBody = (this.state & NO_BODY) !== 0;
     const body = noBody || chunk === undefined || chunk.length === 0 ? undefined : chunk;
-    if (framing === 1 && !noBody) {
+    if (r.framing === Framing.Chunked && !noBody) {
       // Chunked (RFC 9112 §7.1): the body as one chunk, then the last-chunk.
-      this.out.sendHead(id, r, framing, connection);
+      this.out.sendHead(id, r);
       if (body !== undefined) this.body(body);
       this.out.sendLatin1(id, '0\r\n\r\n');
     } else {
-      this.out.sendWhole(id, r, framing, connection, body);
+      this.out.sendWhole(id, r, body);
     }
     this.state |= ENDED;
     activateNext(this.conn, this.out); // the end flags join the op just written
@@ -430,6 +436,7 @@ export class NativeExchange implements Exchange, RequestHead {
     const more = this.more;
     (more.held ??= []).push(piece);
     more.heldBytes += bytes;
+    this.conn.heldBytes += bytes;
   }
 
   /** Sends what was held while the exchange waited behind others or behind a file. */
@@ -454,6 +461,7 @@ export class NativeExchange implements Exchange, RequestHead {
       } else this.out.sendBytes(id, piece);
     }
     this.held = null;
+    this.conn.heldBytes -= this.heldBytes;
     this.heldBytes = 0;
   }
 
@@ -469,7 +477,18 @@ export class NativeExchange implements Exchange, RequestHead {
     const callback = this.writableCallback;
     if (!callback || this.dead) return;
     this.writableCallback = null;
-    queueMicrotask(callback);
+    queueMicrotask(() => this.guard(callback, 'onWritable callback'));
+  }
+
+  /** Runs an application callback outside the engine's own call stack; a throw is
+   * logged and aborts this exchange (it must never reach the process). */
+  private guard(callback: () => void, where: string): void {
+    try {
+      callback();
+    } catch (error) {
+      this.out.report(error, where);
+      this.abort();
+    }
   }
 
   private runFile(fd: number, offset: number, length: number, done: (error?: Error) => void): void {
@@ -484,32 +503,40 @@ export class NativeExchange implements Exchange, RequestHead {
   /** kEventFileDone, or a synchronous result of sendFile. */
   finishFile(errno: number): void {
     if (!this.fileBusy) return;
+    if (!this.dead && (errno === ERRNO_EPIPE || errno === ERRNO_ECONNRESET)) {
+      // The client left during the file (C++ reset the connection; kEventClosed
+      // follows): an abort, reported to onAborted first, never a sendfile failure.
+      this.connectionClosed();
+      return;
+    }
     this.state &= ~FILE_BUSY;
     this.conn.fileExchange = null;
     const done = this.fileDone;
     this.fileDone = null;
     if (this.dead) {
-      done?.(new Error('TSGI_ERR_ABORTED: the connection closed during sendFile'));
+      if (done) this.guard(() => done(new ExchangeAbortedError('the connection closed during sendFile')), 'sendFile callback');
       return;
     }
     if (this.chunked && errno === 0) this.out.sendLatin1(this.conn.id, '\r\n');
     if (this.conn.first === this) activateNext(this.conn, this.out);
-    done?.(errno === 0 ? undefined : new Error(`TSGI_ERR_SENDFILE: sendfile failed (errno ${errno})`));
+    if (done) this.guard(() => done(errno === 0 ? undefined : new SendFileError(systemError(-errno, 'sendfile'))), 'sendFile callback');
   }
 
-  /** kEventClosed: the client is gone. */
+  /** kEventClosed: the client is gone. onAborted runs first, then a pending sendFile's
+   * callback learns the abort. Never throws. */
   connectionClosed(): void {
-    if (this.fileBusy) this.finishFile(32);
-    if (this.dead) return;
-    this.state |= DEAD;
-    const callback = this.extra?.abortedCallback;
-    if (!this.ended && callback) {
-      try {
-        callback();
-      } catch (error) {
-        this.out.report(error, 'onAborted callback');
+    if (!this.dead) {
+      this.state |= DEAD;
+      const callback = this.extra?.abortedCallback;
+      if (!this.ended && callback) {
+        try {
+          callback();
+        } catch (error) {
+          this.out.report(error, 'onAborted callback');
+        }
       }
+      this.state |= ENDED;
     }
-    this.state |= ENDED;
+    if (this.fileBusy) this.finishFile(ERRNO_EPIPE);
   }
 }

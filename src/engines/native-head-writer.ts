@@ -2,44 +2,34 @@
 // headers, so the bytes up to the Content-Length digits are cached (one entry, checked
 // field by field, refreshed when the Date second changes): a cache hit is one memcpy and
 // a few digit stores instead of string concatenation, flattening and encoding.
-import type { ResponseHead } from './types.js';
+import { ConnectionToken, Framing, type ResponseHead } from '../contract.js';
 
-/** Which Connection header the engine adds (RFC 9112 §9.3, §9.6). */
-export const CONNECTION_DEFAULT = 0;
-export const CONNECTION_KEEP_ALIVE = 1; // persistent HTTP/1.0
-export const CONNECTION_CLOSE = 2;
-
-const CONNECTION_LINES = ['', 'Connection: keep-alive\r\n', 'Connection: close\r\n'];
-
-/** RFC 9110 §8.6: no Content-Length in 1xx or 204 responses. */
-export function lengthAllowed(status: string): boolean {
-  const c0 = status.charCodeAt(0);
-  return !(c0 === 49 || (c0 === 50 && status.charCodeAt(1) === 48 && status.charCodeAt(2) === 52));
-}
+/** The Connection line of each ConnectionToken (decided by the gateway, keep-alive.ts). */
+const CONNECTION_LINES: readonly string[] = ['', 'Connection: keep-alive\r\n', 'Connection: close\r\n'];
 
 /** Everything before the Content-Length digits (or before the final CRLF). */
-export function headPrefix(r: ResponseHead, framing: number, connection: number, dateLine: string): string {
+export function headPrefix(r: ResponseHead, dateLine: string): string {
   let s = 'HTTP/1.1 ' + r.status + '\r\n';
   const h = r.headers;
   for (let i = 0; i + 1 < h.length; i += 2) s += h[i] + ': ' + h[i + 1] + '\r\n';
-  s += dateLine + CONNECTION_LINES[connection];
+  s += dateLine + CONNECTION_LINES[r.connection];
   // Transfer-Encoding is named even for HEAD (noBody): it says how a GET would be framed.
-  if (framing === 1) s += 'Transfer-Encoding: chunked\r\n';
-  else if (framing === 0 && lengthAllowed(r.status)) s += 'Content-Length: ';
+  if (r.framing === Framing.Chunked) s += 'Transfer-Encoding: chunked\r\n';
+  else if (r.framing === Framing.Length) s += 'Content-Length: ';
   return s;
 }
 
 /** The whole head as latin-1 text (for exchanges that hold their output). */
-export function headText(r: ResponseHead, framing: number, connection: number, dateLine: string): string {
-  const prefix = headPrefix(r, framing, connection, dateLine);
-  return framing === 0 && lengthAllowed(r.status) ? prefix + r.contentLength + '\r\n\r\n' : prefix + '\r\n';
+export function headText(r: ResponseHead, dateLine: string): string {
+  const prefix = headPrefix(r, dateLine);
+  return r.framing === Framing.Length ? prefix + r.contentLength + '\r\n\r\n' : prefix + '\r\n';
 }
 
 export class HeadCache {
   private status = '';
   private headers: string[] = [];
   private framing = -1;
-  private connection = -1;
+  private connection: ConnectionToken | -1 = -1;
   private hasDate = false;
   private dateGeneration = -1;
   private bytes: Uint8Array = new Uint8Array(0);
@@ -47,16 +37,16 @@ export class HeadCache {
 
   /** The head's bytes up to the Content-Length digits (or the final CRLF), from the
    * cache when status, headers, framing, Connection and Date second are unchanged. */
-  prefix(r: ResponseHead, framing: number, connection: number, dateGeneration: number, dateLine: () => string): Uint8Array {
-    if (!this.matches(r, framing, connection, dateGeneration)) {
+  prefix(r: ResponseHead, dateGeneration: number, dateLine: () => string): Uint8Array {
+    if (!this.matches(r, dateGeneration)) {
       this.status = r.status;
       this.headers = r.headers; // read-only (ResponseHead.headers)
-      this.framing = framing;
-      this.connection = connection;
+      this.framing = r.framing;
+      this.connection = r.connection;
       this.hasDate = r.hasDate;
       this.dateGeneration = dateGeneration;
-      this.bytes = Buffer.from(headPrefix(r, framing, connection, r.hasDate ? '' : dateLine()), 'latin1');
-      this.withLength = framing === 0 && lengthAllowed(r.status);
+      this.bytes = Buffer.from(headPrefix(r, r.hasDate ? '' : dateLine()), 'latin1');
+      this.withLength = r.framing === Framing.Length;
     }
     return this.bytes;
   }
@@ -76,8 +66,8 @@ export class HeadCache {
     return p;
   }
 
-  private matches(r: ResponseHead, framing: number, connection: number, dateGeneration: number): boolean {
-    if (r.status !== this.status || framing !== this.framing || connection !== this.connection ||
+  private matches(r: ResponseHead, dateGeneration: number): boolean {
+    if (r.status !== this.status || r.framing !== this.framing || r.connection !== this.connection ||
       r.hasDate !== this.hasDate || (!r.hasDate && dateGeneration !== this.dateGeneration)) return false;
     const a = r.headers;
     const b = this.headers;

@@ -43,9 +43,21 @@ export interface UwsApp {
   listen(host: string, port: number, cb: (socket: UwsListenSocket | false) => void): UwsApp;
   listen(port: number, options: number, cb: (socket: UwsListenSocket | false) => void): UwsApp;
   listen_unix(cb: (socket: UwsListenSocket | false) => void, path: string): UwsApp;
+  /** Closes the listen sockets and every connection of this app (running onAborted of
+   * pending responses); present in v20.30 although its typings omit it. */
+  close(): void;
+}
+/** SSLApp's options (uSockets reads the files once, when the app is built). */
+export interface UwsSslOptions {
+  cert_file_name: string;
+  key_file_name: string;
+  ca_file_name?: string;
+  ssl_ciphers?: string;
 }
 export interface UwsModule {
   App(): UwsApp;
+  /** Throws "App construction failed" when BoringSSL refuses the options. */
+  SSLApp(options: UwsSslOptions): UwsApp;
   us_listen_socket_close(socket: UwsListenSocket): void;
   us_socket_local_port(socket: UwsListenSocket): number;
 }

@@ -6,8 +6,12 @@
 // the variants apart.
 
 import { constants, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
+import { BodyPipe } from '../engines/memory-body.js';
+import { createMemoryServer } from '../engines/memory-server.js';
+import type { MemoryExchange } from '../engines/memory.js';
+import { createErrorStream } from '../error-stream.js';
+import { FileWrapper } from '../file-wrapper.js';
 import type { App, Body, Environ, StartResponse } from '../types.js';
-import { driveApp, type DrivenResponse } from '../util/drive-app.js';
 import { isCompressible } from './mime.js';
 import { appendToken } from './start-response.js';
 
@@ -51,55 +55,125 @@ export function compress(app: App, options: CompressOptions = {}): App {
   const offered = options.encodings ?? ['br', 'gzip'];
   const filter = options.filter ?? isCompressible;
 
-  return async function compressed(environ: Environ, startResponse: StartResponse): Promise<Body> {
-    const response = await driveApp(app, environ);
-    const headers = response.headers;
-    const get = (name: string): string | undefined => headers.find(([k]) => k.toLowerCase() === name)?.[1];
-    const eligible = filter(get('content-type')) && get('content-encoding') === undefined
-      && ![204, 206, 304].includes(response.code) && !/\bno-transform\b/i.test(get('cache-control') ?? '');
-    if (eligible) appendToken(headers, 'Vary', 'Accept-Encoding');
-    const coding = eligible && environ.REQUEST_METHOD !== 'HEAD'
-      ? negotiateEncoding(environ.HTTP_ACCEPT_ENCODING as string | undefined, offered) : undefined;
-    if (!coding || (response.knownLength >= 0 && response.knownLength < threshold)) return passThrough(response, startResponse);
+  return function compressed(environ: Environ, startResponse: StartResponse): Promise<Body> {
+    return new Promise<Body>((resolve, reject) => {
+      const pipe = new BodyPipe();
+      let decided = false;
+      let status = '';
+      let headers: [string, string][] = [];
+      let coding: Coding | undefined;
+      /** Compress unless the body ends below the threshold (a synchronous body of
+       * unknown length: its first bytes are looked at, nothing waits). */
+      let peeking = false;
+      let streaming = false;
 
-    // Unknown length of a synchronous body: look at up to `threshold` bytes before
-    // deciding (nothing waits). An async body is a stream whose next chunk may be far
-    // off (server-sent events): compress it at once rather than hold its first chunks.
-    const buffered: Uint8Array[] = [];
-    let size = 0;
-    let ended = false;
-    if (response.knownLength < 0 && !response.streaming) {
-      for (;;) {
-        const step = await response.body.next();
-        if (step.done) { ended = true; break; }
-        buffered.push(step.value);
-        size += step.value.length;
-        if (size >= threshold) break;
-      }
-      if (ended && size < threshold) return passThrough(response, startResponse, buffered);
-    }
-    const edited = headers.filter(([k]) => k.toLowerCase() !== 'content-length');
-    edited.push(['Content-Encoding', coding]);
-    // RFC 9110 §8.8.3: the encoded bytes differ, so a strong validator becomes weak.
-    for (const pair of edited) if (pair[0].toLowerCase() === 'etag' && !pair[1].startsWith('W/')) pair[1] = 'W/' + pair[1];
-    startResponse(response.status, edited);
-    const stream = coding === 'br'
-      ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: options.brotliQuality ?? 4 } })
-      : createGzip({ level: options.gzipLevel ?? 6 });
-    return withClose(encode(stream, buffered, response.body), () => { stream.destroy(); response.close(); });
+      let exchange: MemoryExchange | undefined;
+      // The client left early, or the outer server closes the body: the inner exchange's
+      // client leaves too, so the app's close() runs once.
+      const release = (): void => exchange?.leave();
+      /** Passing through, the body not handed out yet: a file body may still come. */
+      let passing = false;
+      const passThrough = (length: number): void => {
+        decided = true;
+        passing = true;
+        startResponse(status, length >= 0 ? [...headers, ['Content-Length', String(length)]] : headers);
+      };
+      /** The body of a pass-through, on the first event after the head. */
+      const handOut = (): void => {
+        if (!passing) return;
+        passing = false;
+        resolve(withClose(pipe[Symbol.asyncIterator](), release));
+      };
+      const startCompressing = (): void => {
+        decided = true;
+        const edited = headers.filter(([k]) => k.toLowerCase() !== 'content-length');
+        edited.push(['Content-Encoding', coding!]);
+        // RFC 9110 §8.8.3: the encoded bytes differ, so a strong validator becomes weak.
+        for (const pair of edited) if (pair[0].toLowerCase() === 'etag' && !pair[1].startsWith('W/')) pair[1] = 'W/' + pair[1];
+        startResponse(status, edited);
+        const stream = coding === 'br'
+          ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: options.brotliQuality ?? 4 } })
+          : createGzip({ level: options.gzipLevel ?? 6 });
+        resolve(withClose(encode(stream, pipe), () => { stream.destroy(); release(); }));
+      };
+      /** Once the head is decided, the outer response owns the inner one's end. */
+      const failed = (error: unknown): void => {
+        if (decided) pipe.fail(error);
+        else { decided = true; reject(error); }
+      };
+      const afterData = (): void => {
+        if (!peeking || decided) return;
+        if (pipe.done && pipe.size < threshold) {
+          passThrough(pipe.size);
+          return handOut();
+        }
+        if (pipe.size >= threshold) startCompressing();
+      };
+
+      // The app runs behind the servers' own gateway, seeing this request's environ; its
+      // failures reach the server outside (which answers 500 or closes), not a second log.
+      const inner = createMemoryServer((_environ, innerStart) => noteBody(app(environ, innerStart), (async) => { streaming = async; }), {
+        serverHeader: undefined,
+        errors: environ['wsgi.errors'] ?? createErrorStream(undefined),
+        onFailure: failed,
+      });
+      exchange = inner.open({ method: environ.REQUEST_METHOD, target: '/', headers: ['Host', 'compress'] }, {
+        continued: () => {},
+        head: (head) => {
+          if (decided) return; // the 500 after a failure already passed outside
+          status = head.status;
+          headers = head.appHeaders;
+          const get = (name: string): string | undefined => headers.find(([k]) => k.toLowerCase() === name)?.[1];
+          const eligible = filter(get('content-type')) && get('content-encoding') === undefined
+            && ![204, 206, 304].includes(head.code) && !/\bno-transform\b/i.test(get('cache-control') ?? '');
+          if (eligible) appendToken(headers, 'Vary', 'Accept-Encoding');
+          coding = eligible && !head.noBody ? negotiateEncoding(environ.HTTP_ACCEPT_ENCODING, offered) : undefined;
+          if (!coding || (head.contentLength >= 0 && head.contentLength < threshold)) return passThrough(head.contentLength);
+          // An async body is a stream whose next chunk may be far off (server-sent
+          // events): compressed at once rather than held for `threshold` bytes.
+          if (head.contentLength >= 0 || streaming) return startCompressing();
+          peeking = true;
+        },
+        data: (chunk) => {
+          handOut();
+          const more = pipe.push(chunk);
+          afterData();
+          return more;
+        },
+        end: () => {
+          handOut();
+          pipe.end();
+          afterData();
+        },
+        cut: () => { handOut(); failed(new Error('the response ended before its Content-Length (see wsgi.errors)')); },
+        // Nothing read yet from a file body being passed through: the server outside can
+        // still sendfile it.
+        file: (fd, offset, length, done) => {
+          if (!passing) return false;
+          passing = false;
+          resolve(new FileWrapper({ fd, close: () => done() }, undefined, { offset, length }));
+          return true;
+        },
+      });
+      pipe.exchange = exchange;
+    });
   };
 }
 
-function passThrough(response: DrivenResponse, startResponse: StartResponse, buffered: Uint8Array[] = []): Body {
-  startResponse(response.status, response.headers);
-  // Nothing read yet from a file body: hand it back so the server can still sendfile it.
-  if (response.file && buffered.length === 0) return response.file;
-  async function* replay(): AsyncGenerator<Uint8Array> {
-    yield* buffered;
-    yield* response.body;
-  }
-  return withClose(replay(), () => response.close());
+/** Tell `onBody` whether the app's body is asynchronous once it is known. */
+function noteBody(result: Body | Promise<Body>, onBody: (async: boolean) => void): Body | Promise<Body> {
+  const note = (body: Body): Body => {
+    onBody(isAsyncOnly(body));
+    return body;
+  };
+  if (typeof (result as Promise<Body>)?.then === 'function') return (result as Promise<Body>).then(note);
+  return note(result as Body);
 }
+
+const isAsyncOnly = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && !(body instanceof FileWrapper)
+  && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  && typeof (body as Iterable<unknown>)[Symbol.iterator] !== 'function';
 
 function withClose(iterable: AsyncGenerator<Uint8Array>, close: () => void): Body {
   let closed = false;
@@ -116,7 +190,7 @@ function withClose(iterable: AsyncGenerator<Uint8Array>, close: () => void): Bod
 
 /** Feed chunks through zlib, flushing after each source chunk so a streamed response
  * reaches the client as it is produced (Z_SYNC_FLUSH / BROTLI_OPERATION_FLUSH). */
-async function* encode(stream: Gzip | BrotliCompress, first: Uint8Array[], rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* encode(stream: Gzip | BrotliCompress, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const out: Buffer[] = [];
   let failure: Error | undefined;
   stream.on('data', (chunk: Buffer) => out.push(chunk));
@@ -127,11 +201,7 @@ async function* encode(stream: Gzip | BrotliCompress, first: Uint8Array[], rest:
     await new Promise<void>((resolve) => stream.flush(() => resolve()));
     if (failure) throw failure;
   };
-  async function* source(): AsyncGenerator<Uint8Array> {
-    yield* first;
-    yield* rest;
-  }
-  for await (const chunk of source()) {
+  for await (const chunk of source) {
     await push(chunk);
     const data = drain();
     if (data) yield data;

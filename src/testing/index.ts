@@ -1,18 +1,17 @@
 // tsgi/testing: an in-process test client, in the manner of werkzeug's Client. No
-// sockets: it builds the environ a tsgi server would (the servers' own createEnviron and
-// BodyInput), applies the servers' start_response rules (src/headers.ts, close() once,
-// Content-Length enforced), and keeps cookies across calls.
+// sockets, and no second server: each request runs through the servers' own gateway and
+// response state machine on the memory engine (src/engines/memory.ts), so environ,
+// start_response rules, framing, HEAD and close() are exactly a server's. Cookies are
+// kept across calls.
 //
 //   const res = await testClient(app).get('/items', { query: { page: 2 } });
 //   expect(res.status).toBe(200); expect(res.json()).toEqual([...]);
 
-import { fileWrapper } from '../file-wrapper.js';
-import { BodyInput } from '../input.js';
+import { createMemoryServer } from '../engines/memory-server.js';
+import { splitAuthority } from '../request-target.js';
 import type { App } from '../types.js';
-import { driveApp } from '../util/drive-app.js';
 import { Headers } from '../util/headers.js';
 import { encodeQuery } from '../util/query.js';
-import { buildEnviron } from '../util/request-head.js';
 import { collectingErrors } from '../util/uri.js';
 import { CookieJar } from './cookies.js';
 import { multipartBody, type MultipartFields } from './multipart-body.js';
@@ -45,6 +44,8 @@ export interface TestResponse {
   status: number;
   /** The whole status line the app gave, e.g. "200 OK". */
   statusLine: string;
+  /** The response headers as a server sends them: the app's, then Server and Date when
+   * the app set none, Connection, and Content-Length or Transfer-Encoding. */
   headers: Headers;
   body: Uint8Array;
   /** body decoded as UTF-8. */
@@ -52,6 +53,9 @@ export interface TestResponse {
   json<T = unknown>(): T;
   /** What the request wrote to wsgi.errors. */
   errors: string;
+  /** The server would have closed the connection before the response was complete
+   * (only with `raiseErrors: false`; otherwise such a request rejects). */
+  cut: boolean;
 }
 
 export interface TestClientOptions {
@@ -63,6 +67,11 @@ export interface TestClientOptions {
   remoteAddress?: string;
   /** Keep cookies across requests (default true). */
   cookies?: boolean;
+  /** true (default): an application error rejects the request with the error the app
+   * threw (or the TsgiError of the rule it broke), so tests see it. false: the request
+   * resolves with what a server sends: a 500, or (once the head was sent) the response
+   * as far as it went, with `cut: true`; the error is then on `res.errors`. */
+  raiseErrors?: boolean;
 }
 
 export type MethodCall = (path: string, options?: RequestOptions) => Promise<TestResponse>;
@@ -78,6 +87,8 @@ export interface TestClient {
   options: MethodCall;
   readonly cookies: CookieJar;
 }
+
+const lastLine = (text: string): string => text.trimEnd().split('\n').pop()!.replace(/^tsgi: /, '');
 
 /** Percent-encode what cannot appear raw in a request-target (RFC 9112 §3.2; RFC 3986). */
 function encodeTarget(path: string): string {
@@ -95,6 +106,10 @@ export function testClient(app: App, clientOptions: TestClientOptions = {}): Tes
   const jar = new CookieJar();
   const scheme = clientOptions.scheme ?? 'http';
   const host = clientOptions.host ?? 'localhost';
+  const raiseErrors = clientOptions.raiseErrors ?? true;
+  // SERVER_PORT is the port a request arrives on (RFC 3875 §4.1.15): the Host's, as if
+  // the server listened there, else the scheme's default.
+  const localPort = Number(splitAuthority(host).port) || (scheme === 'https' ? 443 : 80);
 
   async function request(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
     if (!path.startsWith('/') && path !== '*') throw new TypeError(`testClient: path must start with "/", got ${JSON.stringify(path)}`);
@@ -131,32 +146,37 @@ export function testClient(app: App, clientOptions: TestClientOptions = {}): Tes
       if (cookie !== undefined) headers.push(['Cookie', cookie]);
     }
     const errors = collectingErrors();
-    const input = body ? new BodyInput(body) : BodyInput.empty();
-    const environ = buildEnviron({
+    let failure: { error: unknown } | undefined;
+    const extra = options.environ;
+    const server = createMemoryServer(extra ? (environ, startResponse) => { Object.assign(environ, extra); return app(environ, startResponse); } : app, {
+      urlScheme: scheme,
+      errors,
+      serverName: splitAuthority(host).name,
+      onFailure: raiseErrors ? (error) => { failure ??= { error }; } : undefined,
+    });
+    const response = await server.request({
       method,
       target,
       headers: headers.flat(),
+      body,
       versionMinor: options.protocol === 'HTTP/1.0' ? 0 : 1,
       remoteAddress: clientOptions.remoteAddress ?? '127.0.0.1',
       remotePort: 40000 + Math.floor(Math.random() * 20000),
-      localPort: scheme === 'https' ? 443 : 80,
-    }, input, { urlScheme: scheme, multiprocess: false, errors, fileWrapper, serverName: host.replace(/:\d+$/, '') });
-    if (options.environ) Object.assign(environ, options.environ);
-
-    const response = await driveApp(app, environ, { method, enforceLength: true, input, errors });
-    const chunks: Uint8Array[] = [];
-    try {
-      for await (const chunk of response.body) chunks.push(chunk);
-    } finally {
-      response.close();
+      localPort,
+    });
+    if (raiseErrors) {
+      if (failure) throw failure.error;
+      if (response.cut) throw new Error(lastLine(errors.text) || 'the server closed the connection before the response was complete');
     }
-    const bytes = Buffer.concat(chunks);
-    const responseHeaders = new Headers(response.headers);
+    const head = response.head;
+    const bytes = response.body;
+    const responseHeaders = new Headers(head?.headers ?? []);
     if (clientOptions.cookies !== false) for (const setCookie of responseHeaders.getAll('set-cookie')) jar.store(setCookie, requestPath);
     const text = bytes.toString('utf8');
     return {
-      status: response.code,
-      statusLine: response.status,
+      status: head?.code ?? 0,
+      statusLine: head?.status ?? '',
+      cut: response.cut,
       headers: responseHeaders,
       body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
       text,

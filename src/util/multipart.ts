@@ -7,17 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FormError } from '../errors.js';
 import type { InputStream } from '../types.js';
 import { Headers } from './headers.js';
 import { parseParams } from './query.js';
 
 /** A form that could not be parsed; `status` is what to answer (400 or 413). */
-export class FormError extends Error {
-  constructor(message: string, readonly status: 400 | 413 = 400) {
-    super(message);
-    this.name = 'FormError';
-  }
-}
+export { FormError };
 
 export interface FilePartInfo {
   /** The form field name. */

@@ -1,12 +1,9 @@
-// A RequestHead (src/engines/types.ts) over plain values, so that the test client and
-// the adapters build their environ with the servers' own createEnviron: same keys,
-// same latin-1 rules, same HTTP_* mapping (PEP 3333 "environ Variables").
+// A RequestHead (src/contract.ts) over plain values: the request head of the memory
+// engine (src/engines/memory.ts), on which the test client, the adapters and compress
+// run the servers' own gateway (same environ keys, latin-1 rules, HTTP_* mapping).
 
-import { wantsKeepAlive } from '../engines/http-rules.js';
-import type { RequestHead } from '../engines/types.js';
-import { createEnviron, type EnvironDefaults } from '../environ.js';
-import type { BodyInput } from '../input.js';
-import type { Environ } from '../types.js';
+import { joinHeader, type RequestHead, type TlsFacts } from '../contract.js';
+import { requestKeepAlive } from '../keep-alive.js';
 
 export interface PlainRequest {
   method: string;
@@ -31,6 +28,7 @@ export class PlainRequestHead implements RequestHead {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  readonly tls: TlsFacts | undefined = undefined;
   private readonly raw: string[];
 
   constructor(request: PlainRequest) {
@@ -46,7 +44,7 @@ export class PlainRequestHead implements RequestHead {
         throw new TypeError(`request header ${i % 2 === 0 ? 'name' : 'value'} must be latin-1 without CR, LF or NUL: ${JSON.stringify(text)}`);
       }
     }
-    this.keepAlive = wantsKeepAlive(this.versionMinor, this.header('connection'));
+    this.keepAlive = requestKeepAlive(this.versionMinor, this.header('connection'));
     this.remoteAddress = request.remoteAddress ?? '127.0.0.1';
     this.remotePort = request.remotePort ?? 0;
     this.localPort = request.localPort ?? 80;
@@ -55,17 +53,11 @@ export class PlainRequestHead implements RequestHead {
   headerCount(): number { return this.raw.length >> 1; }
   headerName(i: number): string { return this.raw[2 * i]!; }
   headerValue(i: number): string { return this.raw[2 * i + 1]!; }
-  header(lowerName: string): string | undefined {
-    let out: string | undefined;
-    for (let i = 0; i < this.raw.length; i += 2) {
-      if (this.raw[i]!.toLowerCase() === lowerName) out = out === undefined ? this.raw[i + 1]! : out + ', ' + this.raw[i + 1]!;
-    }
-    return out;
+  headerNameIs(i: number, lowerName: string): boolean {
+    const name = this.raw[2 * i]!;
+    return name.length === lowerName.length && name.toLowerCase() === lowerName;
   }
+  header(lowerName: string): string | undefined { return joinHeader(this, lowerName); }
   detach(): void { /* plain strings already */ }
 }
 
-/** The environ a tsgi server would build for this request. */
-export function buildEnviron(request: PlainRequest, input: BodyInput, defaults: EnvironDefaults): Environ {
-  return createEnviron({ head: new PlainRequestHead(request), defaults, input });
-}

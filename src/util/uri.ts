@@ -110,7 +110,7 @@ export function collectingErrors(): CollectingErrorStream {
 
 /** wsgiref.util.setup_testing_defaults: fill in every key a tsgi server provides that is
  * missing, with dummy values, so an environ literal is enough to call an app. */
-export function setupTestingDefaults(environ: Partial<Environ> & Record<string, unknown>): Environ {
+export function setupTestingDefaults(environ: Partial<Environ> | Record<string, unknown>): Environ {
   const put = (key: string, value: unknown): void => {
     if (!(key in environ)) environ[key] = value;
   };

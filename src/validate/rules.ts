@@ -54,9 +54,18 @@ export function reporter(options: ValidatorOptions): Report {
 
 /** Short printable form of any value for messages. */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
-  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
-  if (Array.isArray(value)) return `array(${value.length})`;
-  if (value === null) return 'null';
-  return typeof value === 'object' ? (value.constructor?.name ?? 'object') : `${typeof value} ${String(value)}`;
+  try {
+    if (value === undefined || value === null) return String(value);
+    if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
+    // A Buffer is named as one: "got Buffer(5)", not a generic Uint8Array.
+    if (value instanceof Uint8Array) return `${value.constructor?.name ?? 'Uint8Array'}(${value.length})`;
+    if (Array.isArray(value)) return `array(${value.length})`;
+    if (typeof value === 'function') return `a function${value.name ? ` ${value.name}` : ''}`;
+    if (typeof value !== 'object') return `${typeof value} ${String(value)}`;
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && name !== 'Object') return `a ${name}`;
+    return `an object with keys [${Object.keys(value).slice(0, 8).join(', ')}]`;
+  } catch {
+    return 'a value that cannot be inspected (a Proxy whose traps throw)';
+  }
 }

@@ -21,7 +21,7 @@ describe.each(ENGINES)('engine %s', (engine) => {
     } else {
       // One connection per request: a handshake the kernel completes in the instant the
       // last listening socket closes is reset by the kernel, not by tsgi (no process can
-      // close a listener without resetting its queue; see docs/deploy.md, "Backlog on a
+      // close a listener without resetting its queue; see docs/deployment.md, "Backlog on a
       // full stop"). Seen at most once in a run on a loaded 2-core machine; anything
       // else — a reused connection, a truncated body, an HTTP error — fails the test.
       expect(result.failures.filter((f) => !(f.code === 'ECONNRESET' && !f.reusedSocket))).toEqual([]);

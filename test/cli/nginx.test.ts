@@ -1,4 +1,4 @@
-// The production recipes of docs/deploy.md, tested for real with Debian's nginx:
+// The production recipes of docs/deployment.md, tested for real with Debian's nginx:
 // nginx in front over a Unix socket; nginx `upstream` over two tsgi instances, one
 // stopped with SIGTERM mid-run, with no failed request.
 import { join } from 'node:path';

@@ -19,7 +19,7 @@ describe('tsgi command line', () => {
     [['--max-body-size', 'big', 'app.mjs'], /--max-body-size must be a byte count/],
     [[], /missing MODULE/],
     [['a.mjs', 'b.mjs'], /one application expected/],
-    [['--certfile', 'c.pem', '--keyfile', 'k.pem', 'app.mjs'], /TLS .* is not supported: no tsgi engine/],
+    [['--certfile', 'c.pem', 'app.mjs'], /--certfile needs --keyfile/],
     [['no-such-module.mjs'], /cannot find module "no-such-module.mjs"/],
     // Where uws cannot load (Node >= 22) the refusal names that instead; exit 2 either way.
     [['--engine', 'uws', '--workers', '2', '--bind', 'unix:/tmp/tsgi-x.sock', 'app.mjs'], /needs --engine node|engine 'uws' is unavailable/],
@@ -47,10 +47,13 @@ describe('tsgi command line', () => {
     expect(r.status).toBe(0);
     for (const option of ['bind', 'workers', 'engine', 'keep-alive', 'timeout', 'graceful-timeout', 'request-timeout', 'header-timeout', 'body-timeout', 'max-requests',
       'max-requests-jitter', 'max-worker-rss', 'max-worker-lifetime', 'max-body-size', 'limit-request-line', 'limit-request-fields',
-      'limit-request-field-size', 'young-space', 'forwarded-allow-ips', 'access-log', 'access-log-format', 'error-log', 'log-level', 'certfile', 'keyfile', 'reload']) {
+      'limit-request-field-size', 'young-space', 'forwarded-allow-ips', 'access-log', 'access-log-format', 'error-log', 'log-level', 'certfile', 'keyfile', 'ca-certs', 'ciphers', 'tls-min-version', 'cert-reqs', 'tls-handshake-timeout', 'reload']) {
       expect(r.stdout).toContain(`--${option}`);
       expect(r.stdout).toContain(`TSGI_${option.toUpperCase().replace(/-/g, '_')}`);
     }
+    // The key's passphrase is an environment variable only: a flag would show in `ps`.
+    expect(r.stdout).toContain('TSGI_KEYFILE_PASSWORD');
+    expect(r.stdout).not.toContain('--keyfile-password');
   });
 });
 

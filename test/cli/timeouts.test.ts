@@ -31,7 +31,7 @@ describe.each(ENGINES)('engine %s', (engine) => {
     expect(quick.status === 'fulfilled' && quick.value.status).toBe(200);
     await server.waitForLog(/hang body closed/);
     await server.waitForLog(/stall body closed/);
-    expect(server.stderr()).toMatch(/exceeded --request-timeout/);
+    expect(server.stderr()).toMatch(/request exceeded the request timeout \(0\.5 s\): GET \/hang\n/);
     expect((await get(server.url + '/')).status).toBe(200);
     expect(server.stderr()).not.toMatch(/exited unexpectedly/);
   });

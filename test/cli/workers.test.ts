@@ -35,7 +35,7 @@ describe.each(ENGINES)('engine %s', (engine) => {
     // Only what the victim held may fail: the requests it was serving and, with
     // SO_REUSEPORT, the connections queued on its socket. All fail at the kill (a TIMEOUT
     // is reported 3 s later: with node:cluster a connection handed to the victim just
-    // before it died is never answered nor closed by Node's primary; docs/deploy.md).
+    // before it died is never answered nor closed by Node's primary; docs/deployment.md).
     for (const f of result.failures) {
       expect(['ECONNRESET', 'INCOMPLETE', 'TIMEOUT'], JSON.stringify(f)).toContain(f.code);
       const lateness = f.at - killedAt - (f.code === 'TIMEOUT' ? 3000 : 0);

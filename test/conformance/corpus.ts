@@ -12,7 +12,8 @@
 //   close: yes | no | any      must the server close after the last response (default:
 //                              yes when the last status is >= 400, else no)
 //   PATH_INFO: /a%20b          environ the app must see for request 1 (escapes apply);
-//   2.PATH_INFO: /b            … for request 2; the value `<absent>` means not set
+//   2.PATH_INFO: /b            … for request 2; the value `<absent>` means not set,
+//                              `<listening port>` the port the server listens on
 //   body: hello                the body bytes the app read (latin-1, escapes apply)
 //   skip-uws: http10           skip uws for this case, with that documented reason
 //   gunicorn: <reason>         a deliberate difference from gunicorn, and why

@@ -52,7 +52,7 @@ export async function startGunicorn(): Promise<Gunicorn> {
 /** Keys never compared, each for a reason that holds for every case. */
 export const IGNORED_KEYS: Record<string, string> = {
   SERVER_NAME: 'gunicorn 20.1 takes SERVER_NAME from the listening socket; tsgi from Host (else the socket), which PEP 3333 URL reconstruction prefers',
-  SERVER_PORT: 'gunicorn 20.1 takes SERVER_PORT from the listening socket; tsgi from Host (else the socket)',
+  SERVER_PORT: 'both take SERVER_PORT from the listening socket (RFC 3875 §4.1.15), and the two servers listen on different ports',
 };
 
 /** The CGI values the differential compares: the echoed keys, every HTTP_*, the body. */
@@ -60,7 +60,7 @@ function comparable(env: EchoedEnviron, engine: string): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (k in IGNORED_KEYS) continue;
-    // uws cannot report the HTTP version (README): SERVER_PROTOCOL is always HTTP/1.1.
+    // uws cannot report the HTTP version (docs/engines.md): SERVER_PROTOCOL is always HTTP/1.1.
     if (k === 'SERVER_PROTOCOL' && engine === 'uws') continue;
     if ((ECHOED_KEYS as readonly string[]).includes(k) || k.startsWith('HTTP_') || k === 'body') out[k] = v;
   }

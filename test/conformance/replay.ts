@@ -23,7 +23,13 @@ export interface Observed {
   /** Status of the probe when it was answered. */
   probe: { status: number; pathInfo: string | undefined } | undefined;
   note: string | undefined;
+  /** The port the case was sent to (what `<listening port>` stands for). */
+  port: number;
 }
+
+/** SERVER_PORT is the port the request arrived on (RFC 3875 §4.1.15), known only once
+ * the server listens. */
+const LISTENING_PORT = '<listening port>';
 
 /** Byte offsets worth splitting at: 1, inside the final CRLF of the head, the first body
  * byte, the middle, the last byte. */
@@ -81,9 +87,9 @@ export async function observe(port: number, c: ConformanceCase, split?: number, 
       probe = { status: p.status, pathInfo: echoed(p)?.PATH_INFO };
       responses = responses.slice(0, expected);
     }
-    return { statuses: responses.map((r) => r.status), environs: responses.map(echoed), closed: conn.closed, probe, note: undefined };
+    return { statuses: responses.map((r) => r.status), environs: responses.map(echoed), closed: conn.closed, probe, note: undefined, port };
   } catch (error) {
-    return { statuses: [], environs: [], closed: conn.closed, probe: undefined, note: `client error: ${(error as Error).message}` };
+    return { statuses: [], environs: [], closed: conn.closed, probe: undefined, note: `client error: ${(error as Error).message}`, port };
   } finally {
     conn.close();
   }
@@ -102,7 +108,8 @@ export function judge(c: ConformanceCase, o: Observed): string[] {
     if (!env) return;
     for (const e of c.environ.filter((x) => x.request === i)) {
       const actual = env[e.key];
-      if (actual !== e.value) problems.push(`request ${i + 1} ${e.key}: want ${JSON.stringify(e.value ?? '<absent>')}, got ${JSON.stringify(actual ?? '<absent>')}`);
+      const want = e.value === LISTENING_PORT ? String(o.port) : e.value;
+      if (actual !== want) problems.push(`request ${i + 1} ${e.key}: want ${JSON.stringify(want ?? '<absent>')}, got ${JSON.stringify(actual ?? '<absent>')}`);
     }
   });
   const pipelinedProbe = c.close === 'yes';

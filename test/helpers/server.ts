@@ -33,11 +33,12 @@ export function memoryLogger(): { lines: string[]; error(m: string): void } {
   return { lines, error: (m: string) => { lines.push(m); } };
 }
 
-/** uWebSockets.js v20.30 cannot do these; each skip states why (see README). */
+/** uWebSockets.js v20.30 cannot do these; each skip states why (docs/engines.md). */
 export const UWS_LIMITS = {
   http10: 'uWS v20.30 drops HTTP/1.0 requests without an answer',
   pipelineAsync: 'uWS closes the connection when a pipelined request arrives while an async response is pending',
   remotePort: 'uWS v20.30 does not expose the remote port',
   absoluteForm: 'uWS v20.30 drops absolute-form and asterisk-form requests',
   headerTimeout: 'uWS has a fixed 10 s idle timeout',
+  connectionClose: 'uWS v20.30 leaves the connection open after some responses to a Connection: close request (docs/engines.md)',
 };

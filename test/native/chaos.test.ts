@@ -3,7 +3,7 @@
 // must keep serving (and, under npm run test:asan, never touch freed memory).
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../../src/engines/types.js';
+import type { Exchange } from '../../src/contract.js';
 import { RawConnection } from '../helpers/raw-http.js';
 import { echoTarget, head, startNative } from './native-helpers.js';
 

@@ -3,7 +3,7 @@
 // a FIN (never a RST), and every request sent is answered with "Connection: close".
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../../src/engines/types.js';
+import type { Exchange } from '../../src/contract.js';
 import { echoTarget, startNative } from './native-helpers.js';
 
 const H = 'Host: a\r\n';

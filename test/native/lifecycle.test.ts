@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RawConnection } from '../helpers/raw-http.js';
-import type { Exchange } from '../../src/engines/types.js';
+import type { Exchange } from '../../src/contract.js';
 import { echoBody, echoTarget, head, startNative } from './native-helpers.js';
 
 const H = 'Host: a\r\n';

@@ -2,13 +2,18 @@
 // each test. Also raw-socket helpers for exact bytes.
 import { afterEach } from 'vitest';
 import { loadNativeEngine } from '../../src/engines/native.js';
-import type { EngineOptions, EngineServer, Exchange, RequestHandler, ResponseHead } from '../../src/engines/types.js';
+import { ConnectionToken, Framing, type EngineOptions, type EngineServer, type Exchange, type RequestHandler, type ResponseHead } from '../../src/contract.js';
+import { responseConnection } from '../../src/keep-alive.js';
 
 export const engine = loadNativeEngine();
 
 const running: EngineServer[] = [];
+/** True once a test server's close() was called: the handlers below then answer with
+ * `Connection: close`, as the gateway does while serveFast's server shuts down. */
+let closing = false;
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
+  closing = false;
 });
 
 export const logLines: string[] = [];
@@ -25,23 +30,34 @@ export async function startNative(handler: RequestHandler, options: Partial<Engi
       keepAliveTimeout: 5,
       headersTimeout: 30,
       bodyTimeout: 30,
+      sendTimeout: 30,
       logger: { error: (m: string) => void logLines.push(m) },
       ...options,
     },
     handler,
   );
   running.push(server);
-  return server;
+  return {
+    host: server.host,
+    port: server.port,
+    close: () => {
+      closing = true;
+      return server.close();
+    },
+  };
 }
 
 export function head(status: string, contentLength: number, extra: Partial<ResponseHead> = {}): ResponseHead {
-  return { status, headers: ['Content-Type', 'text/plain'], framing: 0, contentLength, keepAlive: true, noBody: false, hasDate: false, ascii: true, ...extra } as ResponseHead;
+  return { status, headers: ['Content-Type', 'text/plain'], framing: Framing.Length, contentLength, connection: ConnectionToken.Default, noBody: false, hasDate: false, ascii: true, ...extra } as ResponseHead;
 }
+
+/** The Connection token the gateway would choose for a Content-Length response. */
+export const connectionFor = (ex: Exchange): ConnectionToken => responseConnection(ex.head.keepAlive, ex.head.versionMinor, Framing.Length, closing);
 
 /** Answers "<METHOD> <target>" with Content-Length framing. */
 export const echoTarget: RequestHandler = (ex: Exchange) => {
   const text = `${ex.head.method} ${ex.head.target}`;
-  ex.writeHead(head('200 OK', Buffer.byteLength(text), { keepAlive: ex.head.keepAlive }));
+  ex.writeHead(head('200 OK', Buffer.byteLength(text), { connection: connectionFor(ex) }));
   ex.end(text);
 };
 
@@ -54,7 +70,7 @@ export const echoBody: RequestHandler = (ex: Exchange) => {
     if (parts.length < 1024) parts.push(Buffer.from(chunk));
     if (!last) return;
     const text = `${total}:${Buffer.concat(parts).subarray(0, 64).toString('latin1')}`;
-    ex.writeHead(head('200 OK', Buffer.byteLength(text, 'latin1'), { keepAlive: ex.head.keepAlive }));
+    ex.writeHead(head('200 OK', Buffer.byteLength(text, 'latin1'), { connection: connectionFor(ex) }));
     ex.end(Buffer.from(text, 'latin1'));
   });
 };

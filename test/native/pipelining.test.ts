@@ -2,7 +2,7 @@
 // application finishes them in; requests split at every byte boundary.
 import { describe, expect, it } from 'vitest';
 import { RawConnection } from '../helpers/raw-http.js';
-import type { Exchange } from '../../src/engines/types.js';
+import type { Exchange } from '../../src/contract.js';
 import { echoBody, echoTarget, head, startNative } from './native-helpers.js';
 
 const H = 'Host: a\r\n';

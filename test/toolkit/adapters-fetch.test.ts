@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { App, Body } from '../../src/types.js';
 import { fromFetch, toFetch } from '../../src/adapters/index.js';
+import { mount } from '../../src/middleware/index.js';
 import { testClient } from '../../src/testing/index.js';
 import { collectingErrors } from '../../src/util/index.js';
 import { validator } from '../../src/validate/index.js';
@@ -120,5 +121,27 @@ describe('fromFetch: a fetch handler as a tsgi app', () => {
     const res = await toFetch(fromFetch(handler))(new Request('http://h.test/a?b=c', { method: 'PUT', headers: { 'x-one': '1' }, body: 'zz' }));
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ method: 'PUT', url: 'http://h.test/a?b=c', x: '1', body: 'zz' });
+  });
+
+  // A fetch framework routes on the URL's path: mounted at /hono, it must see /users.
+  const router = (request: Request): Response => {
+    const { pathname, search } = new URL(request.url);
+    if (pathname === '/users') return new Response(`users${search}`);
+    return new Response(`no route for ${pathname}`, { status: 404 });
+  };
+
+  it.each(engines)('mounted under a prefix, the handler sees the URL below it (%s)', async (engine) => {
+    const server = await serve(mount({ '/hono': fromFetch(router) }), engine);
+    const res = await rawRequest(server.port, 'GET', '/hono/users?page=2');
+    expect([res.status, res.body.toString()]).toEqual([200, 'users?page=2']);
+    expect((await rawRequest(server.port, 'GET', '/hono/other')).body.toString()).toBe('no route for /other');
+  });
+
+  it('keeps the prefix with stripScriptName: false, and a root mount is unchanged', async () => {
+    const full = testClient(mount({ '/hono': fromFetch(router, { stripScriptName: false }) }));
+    expect((await full.get('/hono/users')).text).toBe('no route for /hono/users');
+    expect((await testClient(fromFetch(router)).get('/users?x=%20')).text).toBe('users?x=%20');
+    const encoded = await testClient(mount({ '/hé': fromFetch((r) => new Response(new URL(r.url).pathname)) })).get('/h%C3%A9/a%20b');
+    expect(encoded.text).toBe('/a%20b');
   });
 });

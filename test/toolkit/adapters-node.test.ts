@@ -6,6 +6,7 @@ import { toNodeListener } from '../../src/adapters/index.js';
 import { collectingErrors } from '../../src/util/index.js';
 import { validator } from '../../src/validate/index.js';
 import { engines, eventually, rawRequest, serve } from './helpers.js';
+import { exchangeRaw, header, parseResponses, RawConnection } from '../helpers/raw-http.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -22,6 +23,28 @@ async function listen(listener: (req: IncomingMessage, res: ServerResponse) => v
 const TEXT: [string, string][] = [['Content-Type', 'text/plain']];
 
 describe('toNodeListener', () => {
+  it('answers as the servers do: a Content-Length for a known body, a cut after an error mid-body, 500 before', async () => {
+    const app: App = (e, sr) => {
+      if (e.PATH_INFO === '/early') throw new Error('early');
+      sr('200 OK', TEXT);
+      if (e.PATH_INFO === '/known') return ['known'];
+      return (function* () { yield 'first '; yield 'second'; throw new Error('late'); })();
+    };
+    const errors = collectingErrors();
+    const port = await listen(toNodeListener(app, { errors }));
+    const known = await exchangeRaw(port, 'GET /known HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    expect([header(known.responses[0]!, 'content-length'), known.responses[0]!.body.toString()]).toEqual(['5', 'known']);
+    const early = await exchangeRaw(port, 'GET /early HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    expect(early.responses[0]!.status).toBe(500);
+    // A chunked body without its last chunk: the client sees it was cut.
+    const c = new RawConnection(port);
+    await c.write('GET /late HTTP/1.1\r\nHost: h\r\n\r\n');
+    await c.waitClosed();
+    expect(c.data.toString()).toContain('second');
+    expect(parseResponses(c.data, ['GET'], true).responses).toHaveLength(0);
+    expect(errors.text.match(/early|late/g)).toEqual(['early', 'late']);
+  });
+
   it('builds the same environ as serveFast', async () => {
     const keysApp: App = (e, sr) => {
       sr('200 OK', TEXT);

@@ -70,6 +70,25 @@ describe('compress', () => {
     expect(head.headers.has('content-encoding')).toBe(false);
   });
 
+  it.each(engines)('a small body of known length keeps its Content-Length, not chunked (%s)', async (engine) => {
+    const server = await serve(compress(textApp('tiny')), engine);
+    const res = await rawRequest(server.port, 'GET', '/', { 'Accept-Encoding': 'gzip' });
+    expect([res.headers['content-length'], res.headers['transfer-encoding'], res.body.toString()]).toEqual(['4', undefined, 'tiny']);
+    const peeked = await serve(compress((_e, sr) => (function* () { sr('200 OK', [['Content-Type', 'text/plain']]); yield 'a'; yield 'b'; })()), engine);
+    const small = await rawRequest(peeked.port, 'GET', '/', { 'Accept-Encoding': 'gzip' });
+    expect([small.headers['content-length'], small.body.toString()]).toEqual(['2', 'ab']);
+  });
+
+  it("the app's errors reach the server outside once: 500 before the head, a cut after", async () => {
+    const before = testClient(compress(() => { throw new Error('early'); }), { raiseErrors: false });
+    const early = await before.get('/', { headers: { 'Accept-Encoding': 'gzip' } });
+    expect([early.status, early.errors.match(/early/g)?.length]).toEqual([500, 1]);
+    const late: App = (_e, sr) => (function* () { sr('200 OK', [['Content-Type', 'text/plain']]); yield big; throw new Error('late'); })();
+    const cut = await testClient(compress(late), { raiseErrors: false }).get('/', { headers: { 'Accept-Encoding': 'gzip' } });
+    expect([cut.status, cut.cut, cut.errors.match(/late/g)?.length]).toEqual([200, true, 1]);
+    await expect(testClient(compress(late)).get('/', { headers: { 'Accept-Encoding': 'gzip' } })).rejects.toThrow('late');
+  });
+
   it('appends to an existing Vary', async () => {
     const res = await testClient(compress(textApp(big, [['Vary', 'Origin']]))).get('/', { headers: { 'Accept-Encoding': 'gzip' } });
     expect(res.headers.get('vary')).toBe('Origin, Accept-Encoding');

@@ -1,6 +1,6 @@
-// The examples, started the way the docs say (`node examples/<name>/serve.js`), against
-// the built package (they import 'tsgi/…' through package self-reference: `npm test`
-// builds dist/ first).
+// The examples, started the way the docs say (`node dist/examples/<name>/serve.js`, or
+// `npm start` for hello), against the built package (they import 'tsgi/…' through
+// package self-reference: `npm test` compiles src/ and examples/ to dist/ first).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -10,13 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rawRequest } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const built = existsSync(`${repo}dist/src/middleware/index.js`) && existsSync(`${repo}dist/src/util/index.js`);
+const built = existsSync(`${repo}dist/src/middleware/index.js`) && existsSync(`${repo}dist/examples/hello/serve.js`);
 const children: ChildProcess[] = [];
 afterEach(() => { for (const child of children.splice(0)) child.kill(); });
 
 /** Start an example on port 0 and resolve with its port once it says it listens. */
 function start(name: string): Promise<number> {
-  const child = spawn(process.execPath, [`examples/${name}/serve.js`], { cwd: repo, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [`dist/examples/${name}/serve.js`], { cwd: repo, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -32,6 +32,12 @@ function start(name: string): Promise<number> {
 }
 
 describe.skipIf(!built)('examples (needs `npm run build`)', () => {
+  it('hello: the app `npm start` serves', async () => {
+    const port = await start('hello');
+    const res = await rawRequest(port, 'GET', '/');
+    expect([res.status, res.headers['content-type'], res.body.toString()]).toEqual([200, 'text/plain; charset=utf-8', 'Hello, World!']);
+  });
+
   it('static: page, conditional GET, range, gzip', async () => {
     const port = await start('static');
     const page = await rawRequest(port, 'GET', '/');

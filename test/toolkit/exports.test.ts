@@ -16,8 +16,8 @@ const expected: Record<string, string[]> = {
   validate: ['validator'],
   testing: ['testClient'],
   util: ['Headers', 'requestUri', 'applicationUri', 'shiftPathInfo', 'setupTestingDefaults', 'FileWrapper'],
-  middleware: ['mount', 'staticFiles', 'proxyFix', 'compress', 'requestId', 'cors'],
-  adapters: ['toNodeListener', 'fromFetch', 'toFetch'],
+  middleware: ['mount', 'staticFiles', 'proxyFix', 'compress', 'requestId', 'cors', 'accessLog', 'requestTimeout'],
+  adapters: ['toNodeListener', 'fromFetch', 'toFetch', 'LightResponse', 'overrideGlobalResponse'],
 };
 const built = existsSync(fileURLToPath(new URL('../../dist/src/adapters/index.js', import.meta.url)));
 

@@ -170,7 +170,7 @@ describe('staticFiles (in process)', () => {
 
   it('returns a FileWrapper body (sendfile-able) with the range, and no Content-Length header', async () => {
     const env = setupTestingDefaults({ PATH_INFO: '/data.txt', HTTP_RANGE: 'bytes=3-6' });
-    let headers: [string, string][] = [];
+    let headers: readonly (readonly [string, string])[] = [];
     const body = staticFiles(root)(env, (_s, h) => { headers = h; return () => {}; }) as FileWrapper;
     expect(body).toBeInstanceOf(FileWrapper);
     expect([body.offset, body.length]).toEqual([3, 4]);

@@ -146,6 +146,37 @@ describe('testClient', () => {
     expect([res.status, res.headers.get('content-type'), res.text]).toEqual([503, 'text/html', 'later']);
   });
 
+  it('runs the servers\' own gateway: framing headers, Server, and the servers\' answer to a chunk then excInfo', async () => {
+    const res = await testClient((_e, sr) => { sr('200 OK', TEXT); return ['abc']; }).get('/');
+    expect([res.headers.get('content-length'), res.headers.get('server'), res.headers.has('date'), res.cut]).toEqual(['3', 'tsgi', true, false]);
+    const chunked = await testClient((_e, sr) => { sr('200 OK', TEXT); return (function* () { yield 'a'; yield 'b'; })(); }).get('/');
+    expect([chunked.headers.get('transfer-encoding'), chunked.text]).toEqual(['chunked', 'ab']);
+    // Yield a chunk, then start_response with excInfo: every server sends 200, the chunk,
+    // and closes (the held chunk counts as sent: excInfo is re-raised).
+    const err = new Error('err');
+    const late: App = (_e, sr) => (function* () { sr('200 OK', TEXT); yield 'a'; sr('500 Oops', [], err); yield 'never'; })();
+    const wire = await testClient(late, { raiseErrors: false }).get('/');
+    expect([wire.status, wire.text, wire.cut]).toEqual([200, 'a', true]);
+    expect(wire.errors).toMatch(/err/);
+    await expect(testClient(late).get('/')).rejects.toBe(err);
+  });
+
+  it('raiseErrors: false resolves with what a server sends: 500 before the head', async () => {
+    const res = await testClient(() => { throw new Error('boom'); }, { raiseErrors: false }).get('/');
+    expect([res.status, res.text, res.cut]).toEqual([500, 'Internal Server Error\n', false]);
+    expect(res.errors).toMatch(/boom/);
+    const undef = await testClient((() => undefined) as unknown as App, { raiseErrors: false }).get('/');
+    expect(undef.status).toBe(500);
+    expect(undef.errors).toMatch(/TSGI_ERR_INVALID_BODY|returned undefined/);
+  });
+
+  it('SERVER_PORT is the port of the host the client talks to', async () => {
+    const port = (host?: string, scheme?: 'http' | 'https') => testClient(echoEnviron('SERVER_PORT', 'SERVER_NAME'), { host, scheme }).get('/').then((r) => r.json());
+    expect(await port()).toEqual({ SERVER_PORT: '80', SERVER_NAME: 'localhost' });
+    expect(await port('api.test:8443')).toEqual({ SERVER_PORT: '8443', SERVER_NAME: 'api.test' });
+    expect(await port('api.test', 'https')).toEqual({ SERVER_PORT: '443', SERVER_NAME: 'api.test' });
+  });
+
   it('accepts async bodies and Promise apps', async () => {
     const res = await testClient(async (_e, sr) => { await null; sr('200 OK', TEXT); return (async function* () { yield 'a'; await null; yield 'b'; })(); }).get('/');
     expect(res.text).toBe('ab');

@@ -177,6 +177,15 @@ describe('validator: application-side rules', () => {
     expect(await run(app)).toBe('error page');
   });
 
+  it('says what it got: undefined, a Buffer, a plain object, a class instance', async () => {
+    const message = (body: unknown) => run((_e, sr) => { sr('200 OK', TEXT); return body as Body; }).then(() => 'accepted', (e: Error) => e.message);
+    expect(await message(undefined)).toMatch(/got undefined \(/);
+    expect(await message(Buffer.from('abc'))).toMatch(/got Buffer\(3\)/);
+    expect(await message([{ a: 1 }])).toMatch(/got an object with keys \[a\]/);
+    expect(await message([new Date(0)])).toMatch(/got a Date/);
+    expect(await message([5])).toMatch(/got number 5/);
+  });
+
   it('allows empty chunks before start_response (PEP 3333 middleware rule)', async () => {
     const app: App = (_e, sr) => (function* () { yield ''; sr('200 OK', TEXT); yield 'x'; })();
     expect(await run(app)).toBe('x');

@@ -1,5 +1,0 @@
-// The smallest tsgi application: PEP 3333's "hello world".
-export function app(environ, startResponse) {
-  startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
-  return ['Hello, World!'];
-}
