@@ -57,10 +57,19 @@ export class UwsHead implements RequestHead {
   get target(): string {
     if (this._target === undefined) {
       const query = this.req!.getQuery();
-      this._target = query ? this.req!.getUrl() + '?' + query : this.req!.getUrl();
+      const target = query ? this.req!.getUrl() + '?' + query : this.req!.getUrl();
+      // uWS decodes the target's bytes as UTF-8; PEP 3333 wants one code unit per byte,
+      // so non-ASCII text goes back to its bytes. Bytes that were not UTF-8 came through
+      // as U+FFFD and are lost: targetLost, and checkRequest refuses the request.
+      if (NON_ASCII.test(target)) {
+        this.targetLost = target.indexOf('\ufffd') !== -1;
+        this._target = Buffer.from(target, 'utf8').toString('latin1');
+      } else this._target = target;
     }
     return this._target;
   }
+  /** The target had bytes that were not UTF-8, which uWS replaced (see target). */
+  targetLost = false;
   /** uWS v20.30 does not honour `Connection: close` itself, so it is read here
    * (RFC 9112 §9.6: close after the response; process no further requests). */
   get keepAlive(): boolean {
@@ -162,6 +171,8 @@ export function checkRequest(head: UwsHead, req: UwsHttpRequest): number {
     // An empty or missing Host, or a body: every field counts (repeats, lists).
     facts = factsOf(head.method, head.target, 1, 1, head.fieldList());
   }
-  const status = requestStatus(facts);
+  // Bytes of the target that uWS could not decode are lost: refused rather than served
+  // with another path (RFC 9112 §3.2: a request-target is ASCII; a server may answer 400).
+  const status = head.targetLost ? 400 : requestStatus(facts);
   return status !== 0 ? -status : requestBodyLength(facts);
 }

@@ -91,6 +91,30 @@ describe.each(engines)('request rules on the wire, engine %s', (engine) => {
     expect(r.text.endsWith('example.com 0')).toBe(true);
   });
 
+  // PEP 3333 "Unicode Issues": PATH_INFO holds the target's bytes as latin-1 units. A
+  // server may refuse bytes above 0x7F in a target (RFC 9112 §3.2: it is ASCII): node's
+  // parser does (400). uWS hands the target over UTF-8-decoded: valid UTF-8 goes back to
+  // its bytes; anything else arrived as U+FFFD, lost, so uws must refuse it.
+  it.each([
+    ['valid UTF-8', '/caf\xc3\xa9?q=\xc3\xa9', uws ? 200 : 0],
+    ['not UTF-8', '/caf\xe9?q=\xe9', uws ? 400 : 0],
+  ])('a target with bytes above 0x7F (%s): 400, or its exact bytes in PATH_INFO and QUERY_STRING', async (_name, target, required) => {
+    const bytesApp: App = (environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return [Buffer.from(`${environ.PATH_INFO}|${environ.QUERY_STRING}`, 'latin1')];
+    };
+    const { port } = await serve(engine, bytesApp);
+    const c = await client(port);
+    c.socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`, 'latin1'));
+    await bounded(c.ended, 3000, 'the server to close');
+    const text = c.text(); // one latin-1 unit per byte received
+    const status = Number(text.slice(9, 12));
+    expect([200, 400]).toContain(status);
+    if (required) expect(status).toBe(required);
+    if (status === 200) expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe(target.replace('?', '|'));
+    expect(text).not.toContain('\xef\xbf\xbd'); // U+FFFD in UTF-8
+  });
+
   it.each(['"><script>', 'h<x>', 'user@h', 'h:port'])('Host %s: 400 and close, never reflected', async (host) => {
     const { port } = await serve(engine, echo);
     const r = await roundTrip(port, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);

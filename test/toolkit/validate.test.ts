@@ -109,9 +109,9 @@ function exchange(port: number, bytes: string): Promise<string> {
 describe('validator: server bugs it finds', () => {
   // Raw obs-text bytes (RFC 9110 §5.5 allows them in field values; in a request-target a
   // server may refuse them with 400) must reach the app as one latin-1 code unit per byte
-  // (PEP 3333 "Unicode Issues"). Known core gap: the uws engine decodes the target as UTF-8
-  // (PATH_INFO "/\ufffd") and cuts the header value at the byte (HTTP_X "caf"), so the
-  // validator answers 500 there. Expected to fail on uws until the engine is fixed.
+  // (PEP 3333 "Unicode Issues"). Known core gap: uWS cuts the header value at the byte
+  // (HTTP_X "caf"), so the validator answers 500 there (a target that is not UTF-8 gets
+  // 400 on uws, which this test accepts). Expected to fail on uws until uWS is fixed.
   // (The validator is what finds these: without it the app would get the wrong bytes.)
   for (const engine of engines) {
     (engine === 'uws' ? it.fails : it)(`latin-1 bytes in the target and a header stay latin-1 (${engine})`, async () => {
