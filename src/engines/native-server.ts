@@ -1,6 +1,7 @@
 // The JavaScript half of one native server: turns each batch of C++ events into
 // exchanges, and collects response bytes in shared memory so that a whole batch goes
 // back to C++ at once (returned from dispatch, or one flush per microtask turn).
+import { describeThrown } from '../error-text.js';
 import type { Logger } from '../types.js';
 import type { RequestHandler, ResponseHead, TlsFacts } from '../contract.js';
 import { HeadCache } from './native-head-writer.js';
@@ -455,7 +456,7 @@ export class NativeServer implements HeadSource, ExchangeOutput {
   }
 
   report(error: unknown, where: string): void {
-    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const text = describeThrown(error);
     this.logger.error(`tsgi native: ${where} threw: ${text}`);
   }
 

@@ -2,6 +2,7 @@
 // fallback. llhttp parses; the gateway decides everything else. Node's own framing is
 // steered through the headers we pass.
 
+import { describeThrown } from '../error-text.js';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -108,7 +109,7 @@ class NodeExchange implements Exchange {
     if (this.faulted) return;
     this.faulted = true;
     this.stopBodyTimer();
-    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const text = describeThrown(error);
     try {
       this.logger.error(`tsgi node: exception on the request path: ${text}`);
     } catch { /* a broken logger must not take the server down either */ }
@@ -329,7 +330,7 @@ export function loadNodeEngine(): Engine {
         } catch (error) {
           if (exchange) return exchange.fault(error);
           res.once('close', () => conn.requestDone());
-          logger.error(`tsgi node: exception on the request path: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          logger.error(`tsgi node: exception on the request path: ${describeThrown(error)}`);
           if (!res.headersSent) refuse(res, 500, 'Internal Server Error');
           else req.socket.destroy();
         }

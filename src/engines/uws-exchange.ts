@@ -2,6 +2,7 @@
 // pitfalls designed around): the response state, Content-Length output that uWS never
 // buffers without bound, the lingering close, and the catch-all for exceptions.
 
+import { describeThrown } from '../error-text.js';
 import { ConnectionToken, Framing, type Exchange, type ResponseHead, type TlsFacts } from '../contract.js';
 import { checkRequest, headerBlock, latin1, UwsHead } from './uws-head.js';
 import type { UwsHttpRequest, UwsHttpResponse } from './uws-loader.js';
@@ -14,10 +15,6 @@ const LINGER_BYTES = 4 * 1024 * 1024;
 const LINGER_QUIET_MS = 200;
 
 const EMPTY = new Uint8Array(0);
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}
 
 
 export class UwsExchange implements Exchange {
@@ -97,7 +94,7 @@ export class UwsExchange implements Exchange {
     if (this.faulted) return;
     this.faulted = true;
     try {
-      this.server.logger.error(`tsgi uws: exception on the request path: ${describe(error)}`);
+      this.server.logger.error(`tsgi uws: exception on the request path: ${describeThrown(error)}`);
     } catch { /* a broken logger must not take the server down either */ }
     if (!this.aborted && !this.ended && !this.finished) {
       if (!this.headWritten) {
@@ -160,7 +157,7 @@ export class UwsExchange implements Exchange {
     try {
       this.res.cork(() => finish(quiet));
     } catch (error) {
-      this.server.logger.error(`tsgi uws: exception while closing: ${describe(error)}`);
+      this.server.logger.error(`tsgi uws: exception while closing: ${describeThrown(error)}`);
     }
     this.release();
   }

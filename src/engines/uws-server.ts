@@ -4,7 +4,8 @@
 import type { EngineServer } from '../contract.js';
 import type { Logger } from '../types.js';
 import type { UwsListenSocket } from './uws-loader.js';
-import { describe, type UwsExchange } from './uws-exchange.js';
+import { describeThrown } from '../error-text.js';
+import type { UwsExchange } from './uws-exchange.js';
 
 export class UwsServer implements EngineServer {
   /** Exchanges not yet ended or aborted. */
@@ -93,7 +94,7 @@ export class UwsServer implements EngineServer {
         try {
           this.closeApp();
         } catch (error) {
-          this.logger.error(`tsgi uws: App.close() threw: ${describe(error)}`);
+          this.logger.error(`tsgi uws: App.close() threw: ${describeThrown(error)}`);
         }
         r();
       });

@@ -27,9 +27,9 @@
 //   plaintext answer to plain HTTP and certificate rotation: uws-tls.ts.
 
 import type { Engine, EngineOptions, EngineServer, RequestHandler } from '../contract.js';
-import { listenFailureCause } from '../error-text.js';
+import { describeThrown, listenFailureCause } from '../error-text.js';
 import { EngineUnavailableError, ListenError } from '../errors.js';
-import { describe, UwsExchange } from './uws-exchange.js';
+import { UwsExchange } from './uws-exchange.js';
 import { loadUws, uwsUnavailableReason, type UwsHttpRequest, type UwsHttpResponse, type UwsListenSocket } from './uws-loader.js';
 import { UwsServer } from './uws-server.js';
 import { checkUwsTls, createSslApp, UWS_TLS_FACTS } from './uws-tls.js';
@@ -59,7 +59,7 @@ export function loadUwsEngine(): Engine {
         try {
           exchange = new UwsExchange(res, req, localPort, s, method, tlsFacts);
         } catch (error) {
-          s.logger.error(`tsgi uws: exception on the request path: ${describe(error)}`);
+          s.logger.error(`tsgi uws: exception on the request path: ${describeThrown(error)}`);
           res.writeStatus('500 Internal Server Error').end('Internal Server Error\n', true);
           return;
         }
@@ -75,7 +75,7 @@ export function loadUwsEngine(): Engine {
           try {
             exchange.fault(error);
           } catch (again) {
-            s.logger.error(`tsgi uws: exception while answering an exception: ${describe(again)}`);
+            s.logger.error(`tsgi uws: exception while answering an exception: ${describeThrown(again)}`);
           }
         }
         exchange.inHandler = false;
@@ -89,7 +89,7 @@ export function loadUwsEngine(): Engine {
             setImmediate(() => { if (!gone) res.close(); });
           } else if (!exchange.finished && !exchange.aborted) res.onAborted(() => exchange.handleAborted());
         } catch (error) {
-          s.logger.error(`tsgi uws: could not register onAborted: ${describe(error)}`);
+          s.logger.error(`tsgi uws: could not register onAborted: ${describeThrown(error)}`);
         }
       };
       // uWS routes by method already; its GET and HEAD routes tell us the method.

@@ -41,6 +41,20 @@ describe.each(engines)('exceptions on the request path, engine %s', (engine) => 
     expectNoCrash(mark);
   });
 
+  it('a thrown value whose stack getter throws: still a 500 and a log line, the next client is served', async () => {
+    const mark = crashes.length;
+    const hostile = new Error('boom-hostile');
+    Object.defineProperty(hostile, 'stack', { get() { throw new Error('stack getter'); } });
+    const lab = await listenEngine(engine, handler(() => { throw hostile; }));
+    const c = await client(lab.port);
+    c.socket.write('GET /x HTTP/1.1\r\nHost: h\r\n\r\n');
+    await bounded(c.ended, 5000, 'the 500 and close');
+    expect(c.text()).toMatch(/^HTTP\/1\.1 500 /);
+    expect(only(lab.log, 'exception on the request path')).toBe(1);
+    await servesNext(lab.port, 'next');
+    expectNoCrash(mark);
+  });
+
   it('a throw after the head and a chunk went out: the connection closes, the body stays unterminated', async () => {
     const mark = crashes.length;
     const lab = await listenEngine(engine, handler((ex) => {
